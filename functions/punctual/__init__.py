@@ -1,0 +1,1 @@
+"""punctual: a self-hosted serverless task scheduler that fires on the second."""

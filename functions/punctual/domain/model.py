@@ -1,0 +1,217 @@
+"""The task and run records, their states, and the links that arm an occurrence. Immutable values."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Self
+
+from punctual.domain.errors import ErrorDetail, ValidationError
+
+# The fields a caller may use to identify itself narrowly; safe in keys and SNS attributes.
+_USER_PATTERN = re.compile(r"^[A-Za-z0-9._@:+=-]{1,128}$")
+
+
+@dataclass(frozen=True)
+class Context:
+    """Whose tasks these are: the tenant (API key identity) and, optionally, one user of that tenant.
+
+    Contexts are disjoint: a task created under a user is visible only under that user, and a task
+    created without a user only without one.
+    """
+
+    tenant: str
+    user: str | None = None
+
+    @classmethod
+    def of(cls, tenant: str, user: str | None) -> Context:
+        if user is not None and not _USER_PATTERN.match(user):
+            raise ValidationError(
+                "X-Punctual-User must be 1-128 characters of letters, digits and ._@:+=-",
+                [ErrorDetail("X-Punctual-User", "invalid user identifier")],
+            )
+        return cls(tenant=tenant, user=user or None)
+
+    @property
+    def key(self) -> str:
+        return f"{self.tenant}|{self.user or ''}"
+
+
+class TaskStatus(StrEnum):
+    SCHEDULED = "scheduled"  # active: has a next occurrence armed
+    PAUSED = "paused"  # keeps its schedule, arms nothing until resumed
+    COMPLETED = "completed"  # a one-time task that fired, or a recurring task past its end_at
+    CANCELLED = "cancelled"
+    FAILED = "failed"  # the last occurrence could not be published after every retry
+
+
+LIVE_STATUSES = frozenset({TaskStatus.SCHEDULED, TaskStatus.PAUSED})
+
+
+class MisfirePolicy(StrEnum):
+    FIRE_ONCE = "fire_once"  # missed occurrences coalesce into one late fire
+    SKIP = "skip"  # missed occurrences are recorded as skipped; the chain resumes at the next future one
+
+
+class ScheduleKind(StrEnum):
+    AT = "at"
+    EVERY = "every"
+    CRON = "cron"
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When a task fires. Exactly one of ``at`` / ``every`` / ``cron`` is set, per ``kind``.
+
+    ``every_seconds`` is the parsed interval; occurrences of an ``every`` schedule are
+    ``anchor + k * every_seconds``. ``cron`` keeps the caller's text; ``timezone`` is an IANA name.
+    """
+
+    kind: ScheduleKind
+    at: datetime | None = None
+    every: str | None = None
+    every_seconds: int | None = None
+    cron: str | None = None
+    timezone: str = "UTC"
+    start_at: datetime | None = None
+    end_at: datetime | None = None
+    anchor: datetime | None = None
+
+    @property
+    def recurring(self) -> bool:
+        return self.kind is not ScheduleKind.AT
+
+
+@dataclass(frozen=True)
+class Task:
+    id: str
+    context: Context
+    schedule: Schedule
+    status: TaskStatus
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    next_run_at: datetime | None
+    name: str | None = None
+    message: Any = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    misfire: MisfirePolicy = MisfirePolicy.FIRE_ONCE
+    idempotency_key: str | None = None
+    # The occurrence claimed by the executor and not yet published. Cancel/reschedule answer 409 meanwhile.
+    in_flight: datetime | None = None
+    last_run_at: datetime | None = None
+    fired_count: int = 0
+    # Occurrences the sweeper found missed and coalesced into next_run_at; the next claim records them.
+    missed: int = 0
+
+    def evolve(self, **changes: Any) -> Self:
+        return dataclasses.replace(self, **changes)
+
+
+class RunKind(StrEnum):
+    SCHEDULED = "scheduled"
+    MANUAL = "manual"
+
+
+class RunStatus(StrEnum):
+    PENDING = "pending"  # run-now accepted, not yet picked up
+    RUNNING = "running"  # claimed by the executor, publish under way (or being retried)
+    COMPLETED = "completed"  # published to SNS
+    FAILED = "failed"  # could not be published; ``error`` says why
+    SKIPPED = "skipped"  # a missed occurrence dropped by the skip misfire policy
+
+
+@dataclass(frozen=True)
+class Run:
+    """One firing of a task, scheduled or manual. Its tracking id is what ``GET /runs/{id}`` takes."""
+
+    tracking_id: str
+    task_id: str
+    context: Context
+    kind: RunKind
+    status: RunStatus
+    triggered_at: datetime  # when the run came into being: the occurrence instant, or the run-now request
+    scheduled_for: datetime
+    task_name: str | None = None
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    fired_at: datetime | None = None
+    lateness_ms: int | None = None
+    attempt: int = 0
+    error: str | None = None
+    # The executor's lease on a RUNNING run; another delivery may take over only after it lapses.
+    lease_until: datetime | None = None
+    missed: int = 0  # occurrences coalesced into this (late) run by the misfire policy
+
+    def evolve(self, **changes: Any) -> Self:
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def dedup_key(self) -> str:
+        from punctual.domain.timefmt import format_instant
+
+        if self.kind is RunKind.MANUAL:
+            return f"{self.task_id}#manual#{self.tracking_id}"
+        return f"{self.task_id}#{format_instant(self.scheduled_for)}"
+
+
+class LinkKind(StrEnum):
+    OCCURRENCE = "occurrence"
+    MANUAL = "manual"
+
+
+@dataclass(frozen=True)
+class Link:
+    """What an EBS schedule or a delay-queue message carries: ids only, never the payload.
+
+    The executor acts on a link only while the task is still at ``version`` with ``next_run_at ==
+    occurrence``; cancel, reschedule and pause bump the version so older links become no-ops.
+    """
+
+    task_id: str
+    version: int
+    occurrence: datetime
+    kind: LinkKind = LinkKind.OCCURRENCE
+    tracking_id: str | None = None  # manual runs only
+
+
+@dataclass(frozen=True)
+class FiredEvent:
+    """The SNS message body subscribers receive (and ``punctual dev`` streams on ``GET /events``)."""
+
+    task_id: str
+    tracking_id: str
+    name: str | None
+    scheduled_for: datetime
+    fired_at: datetime
+    lateness_ms: int
+    message: Any
+    metadata: dict[str, str]
+    attempt: int
+    dedup_key: str
+    tenant: str
+    user: str | None
+    kind: RunKind = RunKind.SCHEDULED
+    missed: int = 0
+
+    def body(self) -> dict[str, Any]:
+        from punctual.domain.timefmt import format_instant
+
+        return {
+            "type": "task.fired",
+            "task_id": self.task_id,
+            "tracking_id": self.tracking_id,
+            "name": self.name,
+            "scheduled_for": format_instant(self.scheduled_for),
+            "fired_at": format_instant(self.fired_at),
+            "lateness_ms": self.lateness_ms,
+            "message": self.message,
+            "metadata": self.metadata,
+            "attempt": self.attempt,
+            "dedup_key": self.dedup_key,
+            "run_kind": self.kind.value,
+            "missed_occurrences": self.missed,
+        }

@@ -1,0 +1,48 @@
+"""Instants on the wire: ISO-8601 in, UTC with a ``Z`` out. Everything inside punctual is an aware UTC datetime."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from punctual.domain.errors import ErrorDetail, ValidationError
+
+
+def parse_instant(text: object, field: str) -> datetime:
+    """Parse an ISO-8601 instant. A timestamp without an offset is read as UTC (documented in the README)."""
+    if not isinstance(text, str) or not text.strip():
+        raise ValidationError(
+            f"{field} must be an ISO-8601 timestamp string",
+            [ErrorDetail(field, "expected an ISO-8601 timestamp such as 2026-12-01T09:00:00Z")],
+        )
+    raw = text.strip()
+    try:
+        parsed = datetime.fromisoformat(raw[:-1] + "+00:00" if raw.endswith(("Z", "z")) else raw)
+    except ValueError:
+        raise ValidationError(
+            f"{field} is not a valid ISO-8601 timestamp: {raw!r}",
+            [ErrorDetail(field, "expected an ISO-8601 timestamp such as 2026-12-01T09:00:00Z")],
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def format_instant(moment: datetime) -> str:
+    """``2026-12-01T09:00:00Z``, or with milliseconds when the instant has a sub-second part."""
+    utc = moment.astimezone(UTC)
+    if utc.microsecond:
+        return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    return utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def format_optional(moment: datetime | None) -> str | None:
+    return None if moment is None else format_instant(moment)
+
+
+def sortable(moment: datetime) -> str:
+    """Fixed-width UTC text that sorts like the instant itself (DynamoDB sort keys)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def from_sortable(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)

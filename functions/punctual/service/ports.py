@@ -1,0 +1,173 @@
+"""The ports the service needs. Adapters in ``punctual.adapters`` implement them with boto3;
+``tests/fakes.py`` implements them in memory. Every method's contract is stated here, once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Generic, Protocol, TypeVar
+
+from punctual.domain.model import Context, FiredEvent, Link, Run, Task, TaskStatus
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """Aware UTC now."""
+        ...
+
+    def sleep(self, seconds: float) -> None:
+        """Wait (the executor waits out the sub-second remainder). Tests advance a fake clock instead."""
+        ...
+
+
+class IdGenerator(Protocol):
+    def new_id(self) -> str:
+        """A fresh opaque id (32 lowercase hex characters)."""
+        ...
+
+
+@dataclass(frozen=True)
+class TaskFilter:
+    """Filters for listing/bulk operations inside one context. ``statuses=None`` means every status."""
+
+    statuses: frozenset[TaskStatus] | None = None
+    name: str | None = None
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class StorePage(Generic[T]):
+    items: list[T]
+    # The store's own continuation (e.g. DynamoDB LastEvaluatedKey); the service signs it into a cursor.
+    continuation: dict[str, Any] | None
+
+
+class TaskStore(Protocol):
+    """Task and run records. Conditional writes raise ``StaleWriteError`` / ``AlreadyExistsError``
+    (punctual.domain.errors); throttling raises ``ThrottledError``; other AWS failures ``DependencyError``.
+    """
+
+    def create_task(self, task: Task) -> None:
+        """Put a new task; if ``task.idempotency_key`` is set, also reserve (context, key) -> task id in the
+        same transaction. Raises AlreadyExistsError when the idempotency key is already reserved."""
+        ...
+
+    def task_for_idempotency_key(self, context: Context, key: str) -> Task | None: ...
+
+    def delete_task(self, task: Task) -> None:
+        """Remove a task (and its idempotency reservation) that was never armed: compensation only."""
+        ...
+
+    def get_task(self, task_id: str, *, consistent: bool = False) -> Task | None: ...
+
+    def save_task(self, task: Task, *, expected_version: int) -> None:
+        """Replace the task iff the stored version == expected_version (else StaleWriteError)."""
+        ...
+
+    def query_tasks(
+        self, context: Context, task_filter: TaskFilter, *, limit: int, continuation: dict[str, Any] | None
+    ) -> StorePage[Task]:
+        """Tasks of exactly this context, newest first, at most ``limit`` matching the filter."""
+        ...
+
+    def get_task_and_run(self, task_id: str, tracking_id: str) -> tuple[Task | None, Run | None]:
+        """Both records with strongly consistent reads, in one round trip (the executor's hot path)."""
+        ...
+
+    def claim(self, task: Task, *, expected_version: int, run: Run) -> None:
+        """Atomically: save ``task`` iff version == expected_version, and put ``run`` iff no run with its
+        tracking id exists. StaleWriteError if the task moved; AlreadyExistsError if the run exists."""
+        ...
+
+    def put_run(self, run: Run) -> None:
+        """Put a new run iff its tracking id is unused (AlreadyExistsError otherwise)."""
+        ...
+
+    def get_run(self, tracking_id: str) -> Run | None: ...
+
+    def save_run(self, run: Run, *, expected_attempt: int) -> None:
+        """Replace the run iff the stored attempt == expected_attempt (the executor's lease fencing)."""
+        ...
+
+    def finish(self, run: Run, *, expected_attempt: int, task: Task | None, expected_in_flight: datetime | None) -> bool:
+        """Save the finished run (fenced by attempt) and, when ``task`` is given, save it too iff the stored
+        task's ``in_flight`` still equals ``expected_in_flight``. Returns False when only the run was saved
+        because the task moved on (a newer claim). StaleWriteError if the run's attempt moved."""
+        ...
+
+    def list_runs(
+        self, task_id: str, *, limit: int, continuation: dict[str, Any] | None
+    ) -> StorePage[Run]:
+        """Runs of one task, newest ``triggered_at`` first."""
+        ...
+
+    def tasks_needing_attention(self, before: datetime, *, limit: int) -> list[Task]:
+        """Live tasks whose wake-up instant (``in_flight`` if set, else ``next_run_at``) is <= before.
+        Served by the sparse due index (Query per shard, never Scan)."""
+        ...
+
+
+class LinkScheduler(Protocol):
+    """EventBridge Scheduler: one-time wake-ups far ahead of an occurrence."""
+
+    def wake_at(self, link: Link, instant: datetime) -> None:
+        """Create a one-time schedule ``at(instant)`` (UTC, deterministic name per task/version/occurrence,
+        ActionAfterCompletion=DELETE) targeting the executor with the link as input. Idempotent."""
+        ...
+
+    def cancel_wake(self, link: Link) -> None:
+        """Best-effort delete of the schedule for this link; a missing schedule is fine."""
+        ...
+
+
+class DelayQueue(Protocol):
+    """The SQS delay queue the executor consumes."""
+
+    def enqueue(self, link: Link, delay_seconds: int) -> None:
+        """Send the link with DelaySeconds (0..900)."""
+        ...
+
+
+class EventPublisher(Protocol):
+    def publish(self, event: FiredEvent) -> str:
+        """Publish to SNS with filterable attributes; returns the message id. Raises DependencyError."""
+        ...
+
+
+class Metrics(Protocol):
+    def count(self, name: str, value: int = 1) -> None: ...
+
+    def lateness(self, milliseconds: int) -> None: ...
+
+
+@dataclass
+class NullMetrics:
+    """Metrics sink that records what it was told; the handlers pass a Powertools-backed one."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    latenesses: list[int] = field(default_factory=list)
+
+    def count(self, name: str, value: int = 1) -> None:
+        self.counts[name] = self.counts.get(name, 0) + value
+
+    def lateness(self, milliseconds: int) -> None:
+        self.latenesses.append(milliseconds)
+
+
+__all__ = [
+    "Clock",
+    "DelayQueue",
+    "EventPublisher",
+    "IdGenerator",
+    "LinkScheduler",
+    "Metrics",
+    "NullMetrics",
+    "StorePage",
+    "TaskFilter",
+    "TaskStore",
+]

@@ -1,0 +1,30 @@
+"""Tunables of the use cases. Handlers build this from environment variables (handlers/env.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from punctual.domain.schedules import ScheduleLimits
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    limits: ScheduleLimits = ScheduleLimits()
+    # An occurrence further away than max_delay is woken by EBS at (T - lead); nearer ones go to SQS directly.
+    lead: timedelta = timedelta(minutes=2)
+    max_delay_seconds: int = 900  # SQS DelaySeconds ceiling
+    # How long a claimed run belongs to one executor invocation before another delivery may take over.
+    lease: timedelta = timedelta(seconds=60)
+    max_attempts: int = 5  # publish attempts per run before it is marked failed
+    run_retention: timedelta = timedelta(days=30)  # run records expire (DynamoDB TTL) after this
+    # The sweeper treats a task as lost/missed once its wake-up instant is this far in the past.
+    sweep_grace: timedelta = timedelta(seconds=90)
+    sweep_batch: int = 100
+    max_missed_count: int = 100_000  # bound on counting missed occurrences of a long outage
+    default_page_size: int = 50
+    max_page_size: int = 100
+    max_bulk_items: int = 100
+    max_message_bytes: int = 200_000  # the event must fit SNS's 256 KiB with its envelope
+    max_metadata_keys: int = 5  # each becomes an SNS message attribute (SNS allows 10 in all)
+    cursor_secret: bytes = b"punctual-dev-cursor-secret"
