@@ -1,34 +1,63 @@
-"""Firing use cases: wake (EBS → delay queue), fire (claim → arm next → publish → finish), sweep.
+"""Firing use cases: wake (EBS -> delay queue), fire (claim -> arm next -> publish -> finish), sweep.
 
-INTERFACE STUB — being implemented by the lead engineer.
+The task record decides. A link carries the task version it was armed for; the executor acts on it only
+while the task is still scheduled at that version with ``next_run_at`` equal to the link's occurrence.
+The claim is one transaction that (a) bumps the task's version, moves ``next_run_at`` to the following
+occurrence and marks the claimed one ``in_flight``, and (b) puts the run record under a tracking id derived
+from (task, occurrence) — so a duplicated or redelivered link finds the claim. The next occurrence is armed
+before publishing, so a failed publish never breaks a recurring chain. While a run is RUNNING it belongs
+to the delivery holding its lease; a redelivery after a failure takes the lease over (fenced by ``attempt``).
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 
-from punctual.domain.model import Link
+from punctual.domain.errors import AlreadyExistsError, StaleWriteError
+from punctual.domain.ids import occurrence_tracking_id
+from punctual.domain.model import (
+    LIVE_STATUSES,
+    FiredEvent,
+    Link,
+    LinkKind,
+    MisfirePolicy,
+    Run,
+    RunKind,
+    RunStatus,
+    Task,
+    TaskStatus,
+)
+from punctual.domain.schedules import next_occurrence
 from punctual.service.arming import Arming
-from punctual.service.ports import Clock, EventPublisher, Metrics, TaskStore
+from punctual.service.ports import Clock, DelayQueue, EventPublisher, Metrics, TaskStore
 from punctual.service.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
 
 
 class FireOutcome(StrEnum):
     PUBLISHED = "published"
     REQUEUED = "requeued"  # too early: sent back to the delay queue / EBS
     STALE = "stale"  # the task moved on (cancelled, rescheduled, paused, new version): no-op
-    DUPLICATE = "duplicate"  # the occurrence was already claimed/published: no-op
-    FAILED = "failed"  # publish failed after the last attempt; run marked failed
+    DUPLICATE = "duplicate"  # the occurrence was already claimed and finished: no-op
+    SKIPPED = "skipped"  # too late under the skip misfire policy: recorded, not published
+    FAILED = "failed"  # publish failed on the last attempt; run marked failed
+
+
+class OccurrenceBusy(Exception):
+    """Another delivery holds the run's lease. Raised so the message is retried rather than dropped."""
 
 
 @dataclass(frozen=True)
 class SweepReport:
-    examined: int
-    rearmed: int
-    fired_late: int
-    skipped: int
-    resumed: int
+    examined: int = 0
+    rearmed: int = 0  # lost links of tasks due now re-sent (fire-once misfire: one late fire)
+    skipped: int = 0  # missed occurrences dropped by the skip misfire policy (one run record per task)
+    resumed: int = 0  # claimed runs whose executor died, handed back to the delay queue
+    errors: int = 0
 
 
 class FiringService:
@@ -36,22 +65,334 @@ class FiringService:
         self,
         store: TaskStore,
         arming: Arming,
+        queue: DelayQueue,
         publisher: EventPublisher,
         clock: Clock,
         settings: ServiceSettings,
         metrics: Metrics,
     ) -> None:
-        self._store, self._arming, self._publisher = store, arming, publisher
+        self._store, self._arming, self._queue, self._publisher = store, arming, queue, publisher
         self._clock, self._settings, self._metrics = clock, settings, metrics
 
+    # ---- wake: an EBS one-time schedule fired at (T - lead) -------------------------------------------
+
     def wake(self, link: Link) -> None:
-        """An EBS wake-up arrived: hand the link to the delay queue for the remaining whole seconds."""
-        raise NotImplementedError
+        """Hand the link to the delay queue for the remaining whole seconds (or back to EBS if still far)."""
+        self._arming.arm(link, self._clock.now())
+
+    # ---- fire: a delay-queue message arrived -----------------------------------------------------------
 
     def fire(self, link: Link, *, receive_count: int = 1) -> FireOutcome:
-        """A delay-queue message arrived. Raises (so the message is retried) when publishing fails and
-        attempts remain; ``receive_count`` is SQS's ApproximateReceiveCount."""
-        raise NotImplementedError
+        """Act on one link. Raises when the message must be retried (publish failed with attempts left,
+        or another delivery holds the lease); returns the outcome otherwise."""
+        if link.kind is LinkKind.MANUAL:
+            return self._fire_manual(link)
+        tracking_id = occurrence_tracking_id(link.task_id, link.occurrence)
+        task, run = self._store.get_task_and_run(link.task_id, tracking_id)
+        if run is not None:
+            return self._resume(task, run)
+        if not _link_is_current(task, link):
+            self._metrics.count("stale")
+            return FireOutcome.STALE
+        assert task is not None  # _link_is_current checked it
+
+        now = self._clock.now()
+        remaining = (link.occurrence - now).total_seconds()
+        if remaining >= 1:
+            self._arming.arm(link, now)
+            return FireOutcome.REQUEUED
+        if remaining > 0:
+            self._clock.sleep(remaining)
+            now = self._clock.now()
+        return self._claim_and_fire(task, link.occurrence, tracking_id, now)
+
+    def _claim_and_fire(
+        self, task: Task, occurrence: datetime, tracking_id: str, now: datetime
+    ) -> FireOutcome:
+        following, passed = self._following(task, occurrence, now)
+        late = now - occurrence
+        skip = task.misfire is MisfirePolicy.SKIP and late > self._settings.sweep_grace
+        run = Run(
+            tracking_id=tracking_id,
+            task_id=task.id,
+            context=task.context,
+            kind=RunKind.SCHEDULED,
+            status=RunStatus.SKIPPED if skip else RunStatus.RUNNING,
+            triggered_at=occurrence,
+            scheduled_for=occurrence,
+            task_name=task.name,
+            started_at=now,
+            completed_at=now if skip else None,
+            attempt=1,
+            lease_until=None if skip else now + self._settings.lease,
+            missed=task.missed + passed,
+            lateness_ms=_milliseconds(late) if skip else None,
+            error=f"missed by {_milliseconds(late)} ms; skipped by the misfire policy" if skip else None,
+        )
+        claimed = task.evolve(
+            version=task.version + 1,
+            next_run_at=following,
+            in_flight=None if skip else occurrence,
+            missed=0,
+            status=TaskStatus.COMPLETED if skip and following is None else task.status,
+        )
+        try:
+            self._store.claim(claimed, expected_version=task.version, run=run)
+        except StaleWriteError:
+            self._metrics.count("stale")  # a cancel/reschedule/another claim won the race
+            return FireOutcome.STALE
+        except AlreadyExistsError:
+            self._metrics.count("duplicate")
+            return FireOutcome.DUPLICATE
+
+        # Arm the next occurrence before publishing: a failed publish must not break the chain.
+        if following is not None:
+            self._arming.arm(Link(task.id, claimed.version, following), now)
+        if skip:
+            self._metrics.count("skipped", 1 + run.missed)
+            self._metrics.lateness(run.lateness_ms or 0)
+            return FireOutcome.SKIPPED
+        return self._publish_and_finish(claimed, run)
+
+    def _following(self, task: Task, occurrence: datetime, now: datetime) -> tuple[datetime | None, int]:
+        """The next occurrence to arm after ``occurrence``, skipping (and counting) any that already passed:
+        a late fire coalesces them instead of bursting the backlog."""
+        following = next_occurrence(task.schedule, occurrence)
+        passed = 0
+        while following is not None and following <= now and passed < self._settings.max_missed_count:
+            passed += 1
+            following = next_occurrence(task.schedule, following)
+        return following, passed
+
+    def _resume(self, task: Task | None, run: Run) -> FireOutcome:
+        """The occurrence was claimed before: a duplicate, or a redelivery after a failed/crashed attempt."""
+        if run.status is not RunStatus.RUNNING:
+            self._metrics.count("duplicate")
+            return FireOutcome.DUPLICATE
+        now = self._clock.now()
+        if run.lease_until is not None and run.lease_until > now:
+            raise OccurrenceBusy(f"run {run.tracking_id} is leased until {run.lease_until.isoformat()}")
+        if run.attempt >= self._settings.max_attempts:
+            return self._give_up(task, run, now)
+        taken = run.evolve(attempt=run.attempt + 1, lease_until=now + self._settings.lease)
+        try:
+            self._store.save_run(taken, expected_attempt=run.attempt)
+        except StaleWriteError:
+            self._metrics.count("duplicate")  # a concurrent redelivery took it over
+            return FireOutcome.DUPLICATE
+        current = task if task is not None and task.in_flight == run.scheduled_for else None
+        if current is not None and current.next_run_at is not None:
+            # The crash may have come before the next occurrence was armed; arming is idempotent.
+            self._arming.arm(Link(current.id, current.version, current.next_run_at), now)
+        return self._publish_and_finish(current, taken)
+
+    def _fire_manual(self, link: Link) -> FireOutcome:
+        """Run now: the run record (PENDING) was written by the API; publish once for it."""
+        if link.tracking_id is None:
+            return FireOutcome.STALE
+        task, run = self._store.get_task_and_run(link.task_id, link.tracking_id)
+        if run is None or run.kind is not RunKind.MANUAL:
+            return FireOutcome.STALE
+        if run.status in (RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.SKIPPED):
+            self._metrics.count("duplicate")
+            return FireOutcome.DUPLICATE
+        now = self._clock.now()
+        if run.status is RunStatus.RUNNING:
+            return self._resume(None, run)
+        if task is None or task.status not in LIVE_STATUSES:
+            return self._give_up(
+                None, run, now, reason="the task was cancelled or finished before the run started"
+            )
+        started = run.evolve(
+            status=RunStatus.RUNNING,
+            started_at=now,
+            attempt=run.attempt + 1,
+            lease_until=now + self._settings.lease,
+        )
+        try:
+            self._store.save_run(started, expected_attempt=run.attempt)
+        except StaleWriteError:
+            self._metrics.count("duplicate")
+            return FireOutcome.DUPLICATE
+        return self._publish_and_finish(None, started, message_task=task)
+
+    # ---- publish and finish --------------------------------------------------------------------------
+
+    def _publish_and_finish(
+        self, task: Task | None, run: Run, *, message_task: Task | None = None
+    ) -> FireOutcome:
+        """Publish the event for a RUNNING run we hold the lease on, then record the outcome.
+
+        ``task`` is the claimed task whose ``in_flight`` this run is (scheduled runs); its in-flight mark is
+        cleared on finish. ``message_task`` supplies message/metadata when ``task`` is not to be changed."""
+        source = task or message_task or self._store.get_task(run.task_id, consistent=True)
+        if source is None:
+            return self._give_up(None, run, self._clock.now(), reason="the task no longer exists")
+        fired_at = self._clock.now()
+        lateness_ms = _milliseconds(fired_at - run.scheduled_for)
+        event = FiredEvent(
+            task_id=run.task_id,
+            tracking_id=run.tracking_id,
+            name=source.name,
+            scheduled_for=run.scheduled_for,
+            fired_at=fired_at,
+            lateness_ms=lateness_ms,
+            message=source.message,
+            metadata=dict(source.metadata),
+            attempt=run.attempt,
+            dedup_key=run.dedup_key,
+            tenant=source.context.tenant,
+            user=source.context.user,
+            kind=run.kind,
+            missed=run.missed,
+        )
+        try:
+            self._publisher.publish(event)
+        except Exception as error:
+            return self._publish_failed(task, run, error)
+
+        done = run.evolve(
+            status=RunStatus.COMPLETED,
+            fired_at=fired_at,
+            completed_at=self._clock.now(),
+            lateness_ms=lateness_ms,
+            lease_until=None,
+            error=None,
+        )
+        finished_task = None
+        if task is not None:
+            finished_task = task.evolve(
+                in_flight=None,
+                last_run_at=run.scheduled_for,
+                fired_count=task.fired_count + 1,
+                status=TaskStatus.COMPLETED if task.next_run_at is None else task.status,
+            )
+        try:
+            self._store.finish(
+                done, expected_attempt=run.attempt, task=finished_task, expected_in_flight=run.scheduled_for
+            )
+        except StaleWriteError:
+            # Our lease lapsed mid-publish and another delivery took over; it records the outcome. The event
+            # may reach subscribers twice in this rare case: that is what its dedup_key is for.
+            log.warning("lost the lease while publishing", extra={"tracking_id": run.tracking_id})
+        self._metrics.count("fired")
+        self._metrics.lateness(lateness_ms)
+        if lateness_ms > 1000:
+            self._metrics.count("late")
+        log.info(
+            "fired",
+            extra={"task_id": run.task_id, "tracking_id": run.tracking_id, "lateness_ms": lateness_ms},
+        )
+        return FireOutcome.PUBLISHED
+
+    def _publish_failed(self, task: Task | None, run: Run, error: Exception) -> FireOutcome:
+        now = self._clock.now()
+        if run.attempt >= self._settings.max_attempts:
+            return self._give_up(task, run, now, reason=f"publish failed: {error}")
+        # Release the lease so the redelivery can take over at once, and keep the error visible meanwhile.
+        try:
+            released = run.evolve(lease_until=now, error=f"publish failed: {error}")
+            self._store.save_run(released, expected_attempt=run.attempt)
+        except Exception:  # the retry works without this bookkeeping; the lease simply lapses later
+            log.warning("could not record publish failure", extra={"tracking_id": run.tracking_id})
+        raise error
+
+    def _give_up(
+        self, task: Task | None, run: Run, now: datetime, *, reason: str | None = None
+    ) -> FireOutcome:
+        failed = run.evolve(
+            status=RunStatus.FAILED,
+            completed_at=now,
+            lease_until=None,
+            error=reason or run.error or "gave up after the last attempt",
+        )
+        finished_task = None
+        if task is not None and task.in_flight == run.scheduled_for and run.kind is RunKind.SCHEDULED:
+            finished_task = task.evolve(
+                in_flight=None, status=TaskStatus.FAILED if task.next_run_at is None else task.status
+            )
+        try:
+            self._store.finish(
+                failed, expected_attempt=run.attempt, task=finished_task, expected_in_flight=run.scheduled_for
+            )
+        except StaleWriteError:
+            return FireOutcome.DUPLICATE
+        self._metrics.count("failed")
+        log.error(
+            "run failed",
+            extra={"task_id": run.task_id, "tracking_id": run.tracking_id, "error": failed.error},
+        )
+        return FireOutcome.FAILED
+
+    # ---- sweep: every minute, repair lost links and apply the misfire policy --------------------------
 
     def sweep(self) -> SweepReport:
-        raise NotImplementedError
+        now = self._clock.now()
+        due = self._store.tasks_needing_attention(
+            now - self._settings.sweep_grace, limit=self._settings.sweep_batch
+        )
+        report = SweepReport(examined=len(due))
+        for task in due:
+            try:
+                report = self._sweep_one(task, now, report)
+            except Exception:  # one bad record must not stop the repair of the others
+                log.exception("sweep failed for a task", extra={"task_id": task.id})
+                report = _bump(report, errors=1)
+        return report
+
+    def _sweep_one(self, task: Task, now: datetime, report: SweepReport) -> SweepReport:
+        if task.in_flight is not None:
+            run = self._store.get_run(occurrence_tracking_id(task.id, task.in_flight))
+            if run is None or run.status is not RunStatus.RUNNING:
+                return report
+            if run.lease_until is not None and run.lease_until > now:
+                return report
+            # Claimed but never finished (executor died, message dead-lettered): let a delivery resume it.
+            self._queue.enqueue(Link(task.id, task.version, task.in_flight), 0)
+            return _bump(report, resumed=1)
+        if task.next_run_at is None:
+            return report
+        latest, missed = self._latest_missed(task, now)
+        if task.misfire is MisfirePolicy.SKIP:
+            # Record the outage once and move the chain to the next future occurrence.
+            # The claim counts the occurrences that passed after next_run_at into the skipped run.
+            self._claim_and_fire(
+                task, task.next_run_at, occurrence_tracking_id(task.id, task.next_run_at), now
+            )
+            return _bump(report, skipped=1)
+        # Fire once, late, for the latest missed occurrence; the others are coalesced into it.
+        moved = task.evolve(version=task.version + 1, next_run_at=latest, missed=task.missed + missed - 1)
+        try:
+            self._store.save_task(moved, expected_version=task.version)
+        except StaleWriteError:
+            return report  # the task changed meanwhile; its new link is current
+        self._queue.enqueue(Link(task.id, moved.version, latest), 0)
+        return _bump(report, rearmed=1)
+
+    def _latest_missed(self, task: Task, now: datetime) -> tuple[datetime, int]:
+        """The last occurrence at or before now, counting from next_run_at, and how many there were."""
+        assert task.next_run_at is not None
+        latest, count = task.next_run_at, 1
+        following = next_occurrence(task.schedule, latest)
+        while following is not None and following <= now and count < self._settings.max_missed_count:
+            latest, count = following, count + 1
+            following = next_occurrence(task.schedule, following)
+        return latest, count
+
+
+def _link_is_current(task: Task | None, link: Link) -> bool:
+    return (
+        task is not None
+        and task.status is TaskStatus.SCHEDULED
+        and task.version == link.version
+        and task.next_run_at == link.occurrence
+    )
+
+
+def _milliseconds(delta: timedelta) -> int:
+    return int(delta.total_seconds() * 1000)
+
+
+def _bump(report: SweepReport, **increments: int) -> SweepReport:
+    values = {name: getattr(report, name) + increments.get(name, 0) for name in report.__dataclass_fields__}
+    return SweepReport(**values)

@@ -1,0 +1,448 @@
+"""The fire path's invariants, over in-memory fakes with an injected clock (no I/O, no real sleeping)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from punctual.domain.errors import ConflictError, DependencyError, StaleWriteError
+from punctual.domain.ids import occurrence_tracking_id
+from punctual.domain.model import (
+    Context,
+    Link,
+    LinkKind,
+    MisfirePolicy,
+    RunKind,
+    RunStatus,
+    Schedule,
+    ScheduleKind,
+    Task,
+    TaskStatus,
+)
+from punctual.service.firing import FireOutcome, OccurrenceBusy
+
+from tests.fakes import Services, make_services
+
+T0 = datetime(2026, 12, 1, 9, 0, 0, tzinfo=UTC)
+ALICE = Context("tenant-a")
+
+
+def add_task(
+    s: Services,
+    schedule: Schedule,
+    first: datetime,
+    *,
+    misfire: MisfirePolicy = MisfirePolicy.FIRE_ONCE,
+    task_id: str = "a" * 32,
+) -> Link:
+    """Store a scheduled task whose first occurrence is ``first`` and arm it, as TaskService.create does."""
+    now = s.clock.now()
+    task = Task(
+        id=task_id,
+        context=ALICE,
+        schedule=schedule,
+        status=TaskStatus.SCHEDULED,
+        version=1,
+        created_at=now,
+        updated_at=now,
+        next_run_at=first,
+        name="billOnDemand",
+        message={"name": "Luke"},
+        metadata={"env": "prod"},
+        misfire=misfire,
+    )
+    s.store.tasks[task.id] = task
+    link = Link(task.id, 1, first)
+    s.arming.arm(link, now)
+    return link
+
+
+def at(instant: datetime) -> Schedule:
+    return Schedule(kind=ScheduleKind.AT, at=instant)
+
+
+def every(seconds: int, anchor: datetime) -> Schedule:
+    return Schedule(kind=ScheduleKind.EVERY, every=f"{seconds} seconds", every_seconds=seconds, anchor=anchor)
+
+
+def deliver_next(s: Services) -> tuple[Link, FireOutcome]:
+    """Play EBS and SQS for the single armed link: wake it if EBS holds it, then deliver it when its delay
+    elapses (landing a little before the instant, as SQS does), and fire it."""
+    if s.scheduler.wakes:
+        assert len(s.scheduler.wakes) == 1, s.scheduler.wakes
+        link, wake = s.scheduler.wakes.popitem()
+        s.clock.set(max(s.clock.now(), wake + timedelta(seconds=20)))  # EBS: somewhere in the minute
+        s.firing.wake(link)
+    messages = s.queue.drain()
+    assert len(messages) == 1, messages
+    link, _delay = messages[0]
+    s.clock.set(max(s.clock.now(), link.occurrence - timedelta(milliseconds=300)))
+    return link, s.firing.fire(link)
+
+
+def test_ebs_wake_early_queues_the_link_with_the_remaining_whole_seconds() -> None:
+    s = make_services(start=T0 - timedelta(hours=3))
+    occurrence = T0
+    add_task(s, at(occurrence), occurrence)
+    ((link, wake),) = s.scheduler.wakes.items()
+    assert wake == occurrence - timedelta(minutes=2)
+    s.clock.set(wake + timedelta(seconds=37, milliseconds=400))  # EBS fires late inside its minute
+
+    s.firing.wake(link)
+
+    assert s.queue.messages == [(link, 82)]  # floor(120 - 37.4)
+    assert s.publisher.published == []
+
+
+def test_a_due_message_publishes_exactly_once_on_the_second() -> None:
+    s = make_services(start=T0 - timedelta(minutes=5))
+    add_task(s, at(T0), T0)
+    link, delay = s.queue.drain()[0]
+    assert delay == 300
+    s.clock.set(T0 - timedelta(milliseconds=400))
+
+    assert s.firing.fire(link) == FireOutcome.PUBLISHED
+
+    assert s.clock.sleeps == [pytest.approx(0.4)]
+    (event,) = s.publisher.published
+    body = event.body()
+    assert body["type"] == "task.fired"
+    assert body["task_id"] == link.task_id
+    assert body["scheduled_for"] == "2026-12-01T09:00:00Z"
+    assert body["fired_at"] == "2026-12-01T09:00:00Z"
+    assert body["lateness_ms"] == 0
+    assert body["message"] == {"name": "Luke"}
+    assert body["metadata"] == {"env": "prod"}
+    assert body["dedup_key"] == f"{link.task_id}#2026-12-01T09:00:00Z"
+    assert body["tracking_id"] == occurrence_tracking_id(link.task_id, T0)
+    assert event.tenant == "tenant-a"
+    run = s.store.runs[occurrence_tracking_id(link.task_id, T0)]
+    assert run.status is RunStatus.COMPLETED and run.lateness_ms == 0 and run.attempt == 1
+    task = s.store.tasks[link.task_id]
+    assert task.status is TaskStatus.COMPLETED and task.in_flight is None and task.fired_count == 1
+    assert s.metrics.counts["fired"] == 1 and s.metrics.latenesses == [0]
+
+
+def test_the_same_link_delivered_twice_publishes_once() -> None:
+    s = make_services(start=T0 - timedelta(seconds=10))
+    add_task(s, at(T0), T0)
+    link, _ = s.queue.drain()[0]
+    s.clock.set(T0)
+
+    assert s.firing.fire(link) == FireOutcome.PUBLISHED
+    assert s.firing.fire(link, receive_count=2) == FireOutcome.DUPLICATE
+
+    assert len(s.publisher.published) == 1
+
+
+def test_a_stale_version_is_a_no_op() -> None:
+    s = make_services(start=T0 - timedelta(seconds=10))
+    add_task(s, at(T0), T0)
+    link, _ = s.queue.drain()[0]
+    task = s.store.tasks[link.task_id]
+    s.store.tasks[task.id] = task.evolve(version=2)  # rescheduled to the same instant: a new link exists
+    s.clock.set(T0)
+
+    assert s.firing.fire(link) == FireOutcome.STALE
+    assert s.publisher.published == []
+    assert s.store.runs == {}
+
+
+def test_a_cancel_that_wins_the_race_with_the_claim_prevents_the_publish() -> None:
+    s = make_services(start=T0 - timedelta(seconds=10))
+    add_task(s, at(T0), T0)
+    link, _ = s.queue.drain()[0]
+    s.clock.set(T0)
+    original_claim = s.store.claim
+
+    def cancel_then_claim(task: Task, *, expected_version: int, run: object) -> None:
+        stored = s.store.tasks[task.id]
+        s.store.tasks[task.id] = stored.evolve(status=TaskStatus.CANCELLED, version=stored.version + 1)
+        original_claim(task, expected_version=expected_version, run=run)  # type: ignore[arg-type]
+
+    s.store.claim = cancel_then_claim  # type: ignore[method-assign]
+
+    assert s.firing.fire(link) == FireOutcome.STALE
+    assert s.publisher.published == []
+    assert s.store.runs == {}
+
+
+def test_publish_failure_is_retried_and_the_recurring_chain_stays_armed() -> None:
+    s = make_services(start=T0 - timedelta(seconds=30))
+    add_task(s, every(60, T0), T0)
+    link, _ = s.queue.drain()[0]
+    s.clock.set(T0)
+    s.publisher.fail_next(DependencyError("SNS is down"))
+
+    with pytest.raises(DependencyError):
+        s.firing.fire(link)
+
+    # The next occurrence was armed before the publish was attempted.
+    ((next_link, delay),) = s.queue.drain()
+    assert next_link.occurrence == T0 + timedelta(minutes=1) and delay == 60
+    run = s.store.runs[occurrence_tracking_id(link.task_id, T0)]
+    assert run.status is RunStatus.RUNNING and run.error == "publish failed: SNS is down"
+    assert run.lease_until == s.clock.now()  # released so the redelivery can take over at once
+
+    s.clock.advance(seconds=30)  # the visibility timeout elapses; SQS redelivers
+    assert s.firing.fire(link, receive_count=2) == FireOutcome.PUBLISHED
+    (event,) = s.publisher.published
+    assert event.attempt == 2 and event.scheduled_for == T0 and event.lateness_ms == 30_000
+    assert s.store.tasks[link.task_id].in_flight is None
+    assert s.store.runs[run.tracking_id].status is RunStatus.COMPLETED
+
+
+def test_cancel_or_reschedule_of_a_claimed_occurrence_is_409() -> None:
+    s = make_services(start=T0 - timedelta(seconds=10))
+    add_task(s, at(T0), T0)
+    link, _ = s.queue.drain()[0]
+    s.clock.set(T0)
+    s.publisher.fail_next(DependencyError("SNS is down"))
+    with pytest.raises(DependencyError):
+        s.firing.fire(link)
+
+    with pytest.raises(ConflictError):
+        s.tasks.cancel(ALICE, link.task_id)
+    from punctual.service.commands import ScheduleInput, UpdateTask
+
+    with pytest.raises(ConflictError):
+        s.tasks.update(
+            ALICE,
+            link.task_id,
+            UpdateTask(provided=frozenset({"at"}), schedule=ScheduleInput(at="2026-12-02T00:00:00Z")),
+        )
+
+
+def test_a_delivery_while_another_holds_the_lease_is_retried_not_dropped() -> None:
+    s = make_services(start=T0 - timedelta(seconds=10))
+    add_task(s, at(T0), T0)
+    link, _ = s.queue.drain()[0]
+    s.clock.set(T0)
+    s.store.fail_next("finish", RuntimeError("executor crashed after publishing"))
+    with pytest.raises(RuntimeError):
+        s.firing.fire(link)
+
+    with pytest.raises(OccurrenceBusy):
+        s.firing.fire(link, receive_count=2)
+
+
+def test_the_last_failed_attempt_marks_the_run_and_the_one_time_task_failed() -> None:
+    s = make_services(start=T0 - timedelta(seconds=10), max_attempts=2)
+    add_task(s, at(T0), T0)
+    link, _ = s.queue.drain()[0]
+    s.clock.set(T0)
+    s.publisher.fail_times(2, DependencyError("SNS is down"))
+
+    with pytest.raises(DependencyError):
+        s.firing.fire(link)
+    assert s.firing.fire(link, receive_count=2) == FireOutcome.FAILED
+
+    run = s.store.runs[occurrence_tracking_id(link.task_id, T0)]
+    assert run.status is RunStatus.FAILED and run.error == "publish failed: SNS is down"
+    assert s.store.tasks[link.task_id].status is TaskStatus.FAILED
+    assert s.firing.fire(link, receive_count=3) == FireOutcome.DUPLICATE
+    assert s.publisher.published == []
+
+
+def test_an_early_delivery_goes_back_to_the_queue() -> None:
+    s = make_services(start=T0 - timedelta(seconds=100))
+    add_task(s, at(T0), T0)
+    link, _ = s.queue.drain()[0]
+    s.clock.set(T0 - timedelta(seconds=5, milliseconds=500))
+
+    assert s.firing.fire(link) == FireOutcome.REQUEUED
+    assert s.queue.messages == [(link, 5)]
+    assert s.publisher.published == []
+
+
+def test_a_recurring_chain_fires_every_occurrence_once() -> None:
+    s = make_services(start=T0 - timedelta(seconds=30))
+    add_task(s, every(60, T0), T0)
+    fired = []
+    for _ in range(5):
+        link, outcome = deliver_next(s)
+        assert outcome == FireOutcome.PUBLISHED
+        fired.append(link.occurrence)
+    assert fired == [T0 + timedelta(minutes=k) for k in range(5)]
+    assert [e.scheduled_for for e in s.publisher.published] == fired
+    assert all(e.lateness_ms == 0 for e in s.publisher.published)
+    assert s.store.tasks["a" * 32].fired_count == 5
+
+
+def test_a_daily_cron_in_berlin_follows_the_dst_change() -> None:
+    from punctual.domain.schedules import first_occurrence
+
+    start = datetime(2026, 3, 27, 12, 0, tzinfo=UTC)
+    s = make_services(start=start)
+    schedule = Schedule(kind=ScheduleKind.CRON, cron="0 9 * * *", timezone="Europe/Berlin")
+    first = first_occurrence(schedule, start)
+    assert first is not None
+    add_task(s, schedule, first)
+
+    fired = [deliver_next(s)[0].occurrence for _ in range(4)]
+
+    # 09:00 CET is 08:00Z until 29 March 2026, 09:00 CEST is 07:00Z after it.
+    assert fired == [
+        datetime(2026, 3, 28, 8, 0, tzinfo=UTC),
+        datetime(2026, 3, 29, 7, 0, tzinfo=UTC),
+        datetime(2026, 3, 30, 7, 0, tzinfo=UTC),
+        datetime(2026, 3, 31, 7, 0, tzinfo=UTC),
+    ]
+    assert len(s.publisher.published) == 4
+
+
+def _outage(misfire: MisfirePolicy) -> Services:
+    """A task every 5 minutes fires once, then every link is lost for two hours."""
+    s = make_services(start=T0 - timedelta(seconds=30))
+    add_task(s, every(300, T0), T0, misfire=misfire)
+    deliver_next(s)
+    s.queue.drain()  # the outage: the next link is lost
+    s.clock.set(T0 + timedelta(hours=2, seconds=100))
+    return s
+
+
+def test_after_a_two_hour_outage_fire_once_publishes_one_late_event_not_24() -> None:
+    s = _outage(MisfirePolicy.FIRE_ONCE)
+
+    report = s.firing.sweep()
+
+    assert report.rearmed == 1
+    ((link, delay),) = s.queue.drain()
+    assert delay == 0 and link.occurrence == T0 + timedelta(hours=2)  # the latest missed occurrence
+    assert s.firing.fire(link) == FireOutcome.PUBLISHED
+    assert len(s.publisher.published) == 2  # the one before the outage and exactly one after
+    late = s.publisher.published[-1]
+    assert late.missed == 23 and late.lateness_ms == 100_000
+    ((next_link, _),) = s.queue.drain()
+    assert next_link.occurrence == T0 + timedelta(hours=2, minutes=5)  # the chain resumes in the future
+    run = s.store.runs[late.tracking_id]
+    assert run.lateness_ms == 100_000 and run.missed == 23
+
+
+def test_after_a_two_hour_outage_skip_records_the_miss_and_publishes_nothing() -> None:
+    s = _outage(MisfirePolicy.SKIP)
+
+    report = s.firing.sweep()
+
+    assert report.skipped == 1
+    assert len(s.publisher.published) == 1  # only the one before the outage
+    skipped = [r for r in s.store.runs.values() if r.status is RunStatus.SKIPPED]
+    assert len(skipped) == 1 and skipped[0].missed == 23
+    assert skipped[0].scheduled_for == T0 + timedelta(minutes=5)
+    ((next_link, delay),) = s.queue.drain()
+    assert next_link.occurrence == T0 + timedelta(hours=2, minutes=5) and delay == 200
+    assert s.metrics.counts["skipped"] == 24
+
+
+def test_the_sweeper_rearms_a_lost_link_and_the_occurrence_fires_once() -> None:
+    s = make_services(start=T0 - timedelta(hours=1))
+    add_task(s, at(T0), T0)
+    s.scheduler.wakes.clear()  # the EBS schedule was lost (deleted by hand, say)
+    s.clock.set(T0 + timedelta(minutes=3))
+
+    assert s.firing.sweep().rearmed == 1
+    ((link, delay),) = s.queue.drain()
+    assert delay == 0 and link.version == 2
+    assert s.firing.fire(link) == FireOutcome.PUBLISHED
+    assert s.publisher.published[0].lateness_ms == 180_000
+    assert s.firing.sweep().examined == 0
+
+
+def test_the_sweeper_resumes_a_claimed_run_whose_executor_died() -> None:
+    s = make_services(start=T0 - timedelta(seconds=10))
+    add_task(s, at(T0), T0)
+    link, _ = s.queue.drain()[0]
+    s.clock.set(T0)
+    s.publisher.fail_next(DependencyError("SNS is down"))
+    with pytest.raises(DependencyError):
+        s.firing.fire(link)
+    # The message was then lost for good; two minutes later the sweeper notices the stuck claim.
+    s.clock.advance(minutes=2)
+
+    assert s.firing.sweep().resumed == 1
+    ((resume, delay),) = s.queue.drain()
+    assert delay == 0
+    assert s.firing.fire(resume) == FireOutcome.PUBLISHED
+    assert len(s.publisher.published) == 1
+    assert s.store.tasks[link.task_id].status is TaskStatus.COMPLETED
+
+
+def test_a_stale_sweep_write_leaves_the_task_to_its_new_link() -> None:
+    s = make_services(start=T0 - timedelta(hours=1))
+    add_task(s, at(T0), T0)
+    s.clock.set(T0 + timedelta(minutes=3))
+    s.store.fail_next("save_task", StaleWriteError("moved"))
+
+    assert s.firing.sweep().rearmed == 0
+    assert s.queue.messages == []
+
+
+def test_run_now_goes_pending_then_completed_with_its_times() -> None:
+    s = make_services(start=T0)
+    add_task(s, every(3600, T0 + timedelta(hours=1)), T0 + timedelta(hours=1))
+    s.queue.drain()
+    s.scheduler.wakes.clear()
+
+    run = s.runs.run_now(ALICE, "a" * 32)
+    assert run.status is RunStatus.PENDING and run.kind is RunKind.MANUAL and run.triggered_at == T0
+    ((link, delay),) = s.queue.drain()
+    assert link.kind is LinkKind.MANUAL and link.tracking_id == run.tracking_id and delay == 0
+    s.clock.advance(milliseconds=250)
+
+    assert s.firing.fire(link) == FireOutcome.PUBLISHED
+
+    done = s.runs.get(ALICE, run.tracking_id)
+    assert done.status is RunStatus.COMPLETED
+    assert done.triggered_at == T0
+    assert done.started_at == T0 + timedelta(milliseconds=250)
+    assert done.completed_at is not None and done.completed_at >= done.started_at
+    (event,) = s.publisher.published
+    assert event.kind is RunKind.MANUAL and event.tracking_id == run.tracking_id
+    assert s.store.tasks["a" * 32].next_run_at == T0 + timedelta(hours=1)  # the schedule is untouched
+
+
+def test_run_now_of_a_task_cancelled_before_it_started_fails_with_an_error() -> None:
+    s = make_services(start=T0)
+    add_task(s, at(T0 + timedelta(days=1)), T0 + timedelta(days=1))
+    run = s.runs.run_now(ALICE, "a" * 32)
+    ((link, _),) = [m for m in s.queue.drain() if m[0].kind is LinkKind.MANUAL]
+    s.tasks.cancel(ALICE, "a" * 32)
+
+    assert s.firing.fire(link) == FireOutcome.FAILED
+
+    failed = s.runs.get(ALICE, run.tracking_id)
+    assert failed.status is RunStatus.FAILED and failed.error is not None and "cancelled" in failed.error
+    assert s.publisher.published == []
+
+
+def test_a_new_occurrence_is_claimed_while_the_previous_one_is_still_retrying() -> None:
+    s = make_services(start=T0 - timedelta(seconds=5))
+    add_task(s, every(10, T0), T0)
+    first, _ = s.queue.drain()[0]
+    s.clock.set(T0)
+    s.publisher.fail_next(DependencyError("SNS is down"))
+    with pytest.raises(DependencyError):
+        s.firing.fire(first)
+    ((second, _),) = s.queue.drain()
+
+    s.clock.set(second.occurrence)
+    assert s.firing.fire(second) == FireOutcome.PUBLISHED
+    assert s.store.tasks[first.task_id].in_flight is None
+    # The retry of the first occurrence still publishes it once, without touching the task's newer state.
+    assert s.firing.fire(first, receive_count=2) == FireOutcome.PUBLISHED
+    assert sorted(e.scheduled_for for e in s.publisher.published) == [T0, second.occurrence]
+    assert s.store.tasks[first.task_id].next_run_at == second.occurrence + timedelta(seconds=10)
+
+
+def test_fire_path_store_calls_are_minimal() -> None:
+    s = make_services(start=T0 - timedelta(seconds=30))
+    add_task(s, every(60, T0), T0)
+    link, _ = s.queue.drain()[0]
+    s.clock.set(T0)
+    for fake in (s.store, s.queue, s.publisher, s.scheduler):
+        fake.calls.clear()
+
+    s.firing.fire(link)
+
+    assert s.store.calls == ["get_task_and_run", "claim", "finish"]
+    assert s.queue.calls == ["enqueue"] and s.publisher.calls == ["publish"]
