@@ -1,4 +1,180 @@
 """The one place that wires adapters into use cases (cf. cosmicpython's bootstrap.py).
 
-INTERFACE STUB — the handlers helper completes it.
+Handlers call ``current_app()``: the container is built on the first invocation of a Lambda container and
+reused after that, never at import. Tests build their own with ``build_app`` (moto clients, a fake clock)
+and install it with ``use_app``.
 """
+
+from __future__ import annotations
+
+import hmac
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from aws_lambda_powertools.utilities.parameters import SecretsProvider
+from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+
+from punctual.adapters.dynamodb_store import DynamoDbTaskStore
+from punctual.adapters.eventbridge_scheduler import EventBridgeLinkScheduler
+from punctual.adapters.sns_publisher import SnsEventPublisher
+from punctual.adapters.sqs_delay_queue import SqsDelayQueue
+from punctual.domain.errors import DependencyError
+from punctual.domain.ids import RandomIds
+from punctual.handlers.env import HandlerEnv
+from punctual.handlers.observability import PowertoolsMetrics
+from punctual.service.arming import Arming
+from punctual.service.firing import FiringService
+from punctual.service.ports import Clock, IdGenerator, Metrics
+from punctual.service.runs import RunService
+from punctual.service.tasks import TaskService
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_scheduler import EventBridgeSchedulerClient
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+    from mypy_boto3_sns import SNSClient
+    from mypy_boto3_sqs import SQSClient
+
+# Secrets are re-read at most this often, so a rotated shared secret takes effect without a redeploy.
+SECRET_MAX_AGE_SECONDS = 300
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            time.sleep(seconds)
+
+
+@dataclass(frozen=True)
+class AwsClients:
+    """boto3 clients to use instead of the default ones (moto in tests, the emulator in ``punctual dev``)."""
+
+    dynamodb: DynamoDBClient | None = None
+    sns: SNSClient | None = None
+    sqs: SQSClient | None = None
+    scheduler: EventBridgeSchedulerClient | None = None
+    secretsmanager: SecretsManagerClient | None = None
+
+
+class SecretSource:
+    """A secret given in plain text (dev, tests) or by Secrets Manager ARN, read lazily and cached."""
+
+    def __init__(
+        self, *, value: str | None, arn: str | None, client: SecretsManagerClient | None = None
+    ) -> None:
+        self._value, self._arn, self._client = value, arn, client
+        self._provider: SecretsProvider | None = None
+
+    @property
+    def configured(self) -> bool:
+        return bool(self._arn) or bool(self._value)
+
+    def get(self) -> str | None:
+        if not self._arn:
+            return self._value or None
+        if self._provider is None:
+            self._provider = SecretsProvider(boto3_client=self._client)
+        try:
+            secret = self._provider.get(self._arn, max_age=SECRET_MAX_AGE_SECONDS)
+        except GetParameterError as error:
+            raise DependencyError("could not read a secret from Secrets Manager") from error
+        if isinstance(secret, bytes):
+            return secret.decode()
+        if not isinstance(secret, str):
+            raise DependencyError("a secret in Secrets Manager is not a string")
+        return secret
+
+    def matches(self, candidate: str | None) -> bool:
+        """Constant-time comparison; a missing candidate never matches a configured secret."""
+        expected = self.get()
+        if expected is None:
+            return True
+        if candidate is None:
+            return False
+        return hmac.compare_digest(candidate.encode(), expected.encode())
+
+
+@dataclass
+class Punctual:
+    """Everything a handler needs: the three use-case services and the bits of environment the API reads."""
+
+    env: HandlerEnv
+    tasks: TaskService
+    runs: RunService
+    firing: FiringService
+    shared_secret: SecretSource
+    metrics: Metrics = field(default_factory=PowertoolsMetrics)
+
+
+def build_app(
+    env: HandlerEnv,
+    *,
+    clock: Clock | None = None,
+    clients: AwsClients | None = None,
+    ids: IdGenerator | None = None,
+    metrics: Metrics | None = None,
+    executor_arn: str | None = None,
+) -> Punctual:
+    """Wire the real adapters. ``executor_arn`` is the EBS target when the env has no EXECUTOR_ARN (the
+    executor passes its own ARN)."""
+    clients = clients or AwsClients()
+    clock = clock or SystemClock()
+    ids = ids or RandomIds()
+    metrics = metrics or PowertoolsMetrics()
+    cursor_secret = SecretSource(
+        value=env.CURSOR_SECRET, arn=env.CURSOR_SECRET_ARN, client=clients.secretsmanager
+    )
+    settings = env.service_settings(cursor_secret=(cursor_secret.get() or "").encode())
+
+    store = DynamoDbTaskStore(
+        env.TABLE_NAME,
+        client=clients.dynamodb,
+        due_shards=env.DUE_SHARDS,
+        run_retention=settings.run_retention,
+    )
+    target_arn = env.EXECUTOR_ARN or executor_arn
+    if not target_arn:
+        raise ValueError("EXECUTOR_ARN is not set and no executor ARN was given")
+    scheduler = EventBridgeLinkScheduler(
+        env.SCHEDULE_GROUP,
+        target_arn,
+        env.SCHEDULER_ROLE_ARN,
+        env.SCHEDULE_DLQ_ARN,
+        client=clients.scheduler,
+    )
+    queue = SqsDelayQueue(env.DELAY_QUEUE_URL, client=clients.sqs)
+    publisher = SnsEventPublisher(env.TOPIC_ARN, fifo=env.TOPIC_FIFO, client=clients.sns)
+    arming = Arming(scheduler, queue, settings)
+    return Punctual(
+        env=env,
+        tasks=TaskService(store, arming, clock, ids, settings, metrics),
+        runs=RunService(store, queue, clock, ids, settings, metrics),
+        firing=FiringService(store, arming, queue, publisher, clock, settings, metrics),
+        shared_secret=SecretSource(
+            value=env.SHARED_SECRET, arn=env.SHARED_SECRET_ARN, client=clients.secretsmanager
+        ),
+        metrics=metrics,
+    )
+
+
+_current: Punctual | None = None
+
+
+def current_app(factory: Callable[[], Punctual] | None = None) -> Punctual:
+    """The container of this Lambda container, built on first use from the environment (or ``factory``)."""
+    global _current
+    if _current is None:
+        _current = factory() if factory is not None else build_app(HandlerEnv.from_environ())
+    return _current
+
+
+def use_app(app: Punctual | None) -> None:
+    """Install a container (tests), or forget the current one (``None``) so the next call rebuilds it."""
+    global _current
+    _current = app

@@ -1,15 +1,76 @@
 """Task use cases: schedule, get, list, update (reschedule / recurrence / pause-resume), cancel, bulk.
 
-INTERFACE STUB — being implemented. Signatures are the contract the handlers code against.
+The task record decides: every change is a conditional write that bumps the version, so links armed for an
+older version become no-ops in the executor. Links are armed after the record is written.
 """
 
 from __future__ import annotations
 
-from punctual.domain.model import Context, Task
+import builtins
+import dataclasses
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from functools import partial
+
+from punctual.domain.errors import (
+    AlreadyExistsError,
+    ConflictError,
+    DependencyError,
+    ErrorDetail,
+    PunctualError,
+    StaleWriteError,
+    ThrottledError,
+    UnprocessableError,
+    ValidationError,
+)
+from punctual.domain.model import Context, Link, Schedule, ScheduleKind, Task, TaskStatus
+from punctual.domain.schedules import first_occurrence, parse_schedule
+from punctual.domain.timefmt import format_optional
+from punctual.service import inputs
 from punctual.service.arming import Arming
-from punctual.service.commands import BulkDelete, BulkReschedule, CreateTask, ItemResult, ListTasks, Page, UpdateTask
-from punctual.service.ports import Clock, IdGenerator, Metrics, TaskStore
+from punctual.service.commands import (
+    BulkDelete,
+    BulkReschedule,
+    CreateTask,
+    ItemResult,
+    ListTasks,
+    Page,
+    ScheduleInput,
+    TaskFilterInput,
+    UpdateTask,
+)
+from punctual.service.ports import Clock, IdGenerator, Metrics, TaskFilter, TaskStore
 from punctual.service.settings import ServiceSettings
+
+logger = logging.getLogger(__name__)
+
+TERMINAL_STATUSES = frozenset({TaskStatus.COMPLETED, TaskStatus.CANCELLED, TaskStatus.FAILED})
+_EXPRESSION_FIELDS = frozenset({"at", "every", "cron"})
+_RECURRENCE_FIELDS = frozenset({"timezone", "start_at", "end_at"})
+# Conditional writes that lose to a concurrent writer are retried on a fresh read this many times.
+_WRITE_ATTEMPTS = 3
+# A filtered bulk delete processes at most this many tasks per call; callers repeat it to go further.
+BULK_FILTER_CAP = 1000
+_BULK_PAGE = 100
+
+
+def _in_flight_conflict() -> ConflictError:
+    return ConflictError("an occurrence is being fired right now; retry shortly")
+
+
+def _armed_link(task: Task) -> Link | None:
+    """The link that may currently be armed for this task (none unless it is scheduled)."""
+    if task.status is TaskStatus.SCHEDULED and task.next_run_at is not None:
+        return Link(task.id, task.version, task.next_run_at)
+    return None
+
+
+def _never_fires(schedule: Schedule) -> UnprocessableError:
+    field = "end_at" if schedule.end_at is not None else schedule.kind.value
+    return UnprocessableError(
+        "the schedule has no occurrence from now on", [ErrorDetail(field, "no occurrence left to fire")]
+    )
 
 
 class TaskService:
@@ -25,25 +86,296 @@ class TaskService:
         self._store, self._arming, self._clock = store, arming, clock
         self._ids, self._settings, self._metrics = ids, settings, metrics
 
+    # --- create --------------------------------------------------------------------------------
     def create(self, context: Context, command: CreateTask) -> tuple[Task, bool]:
         """Validate, store, arm the first occurrence. Returns (task, created); created is False when the
         idempotency key matched an existing task (that task is returned unchanged)."""
-        raise NotImplementedError
+        now = self._clock.now()
+        name = inputs.check_name(command.name)
+        message = inputs.check_message(command.message, self._settings)
+        metadata = inputs.check_metadata(command.metadata, self._settings)
+        misfire = inputs.check_misfire(command.misfire)
+        idempotency_key = inputs.check_idempotency_key(command.idempotency_key)
+        schedule = self._parse(command.schedule, now)
+        next_run_at = first_occurrence(schedule, now)
+        if next_run_at is None:
+            raise _never_fires(schedule)
+        task = Task(
+            id=self._ids.new_id(),
+            context=context,
+            schedule=schedule,
+            status=TaskStatus.SCHEDULED,
+            version=1,
+            created_at=now,
+            updated_at=now,
+            next_run_at=next_run_at,
+            name=name,
+            message=message,
+            metadata=metadata,
+            misfire=misfire,
+            idempotency_key=idempotency_key,
+        )
+        try:
+            self._store.create_task(task)
+        except AlreadyExistsError:
+            return self._replay(context, idempotency_key), False
+        link = Link(task.id, task.version, next_run_at)
+        try:
+            self._arming.arm(link, now)
+        except Exception as exc:
+            self._compensate_create(task)
+            if isinstance(exc, ThrottledError):
+                raise
+            raise DependencyError("could not arm the task; nothing was scheduled") from exc
+        self._metrics.count("scheduled")
+        return task, True
 
-    def get(self, context: Context, task_id: str) -> Task:
-        raise NotImplementedError
+    def _replay(self, context: Context, idempotency_key: str | None) -> Task:
+        existing = None
+        if idempotency_key is not None:
+            existing = self._store.task_for_idempotency_key(context, idempotency_key)
+        if existing is None:
+            # The reservation exists but its task is gone (a create being compensated right now).
+            raise ConflictError(
+                "a request with this idempotency key is in progress; retry shortly",
+                [ErrorDetail("idempotency_key", "in use")],
+            )
+        return existing
+
+    def _compensate_create(self, task: Task) -> None:
+        try:
+            self._store.delete_task(task)
+        except Exception:
+            # The task stays stored but unarmed; the sweeper arms it once it is overdue.
+            logger.exception("compensating delete of task %s failed", task.id)
+
+    # --- read ----------------------------------------------------------------------------------
+    def get(self, context: Context, task_id: str, *, consistent: bool = False) -> Task:
+        if not inputs.plausible_id(task_id):
+            raise inputs.task_not_found(task_id)
+        task = self._store.get_task(task_id, consistent=consistent)
+        if task is None or task.context != context:
+            # Another context's task is reported exactly like a missing one: no leak.
+            raise inputs.task_not_found(task_id)
+        return task
 
     def list(self, context: Context, query: ListTasks) -> Page[Task]:
-        raise NotImplementedError
+        task_filter = self._filter(TaskFilterInput(query.status, query.name, query.metadata))
+        limit = inputs.page_limit(query.limit, self._settings)
+        continuation = inputs.continuation_from(query.cursor, context, self._settings)
+        page = self._store.query_tasks(context, task_filter, limit=limit, continuation=continuation)
+        return Page(page.items, inputs.cursor_from(page.continuation, context, self._settings))
 
+    def _filter(self, given: TaskFilterInput) -> TaskFilter:
+        return TaskFilter(
+            statuses=inputs.parse_statuses(given.status),
+            name=inputs.check_name(given.name),
+            metadata=inputs.check_metadata(given.metadata, self._settings),
+        )
+
+    # --- update --------------------------------------------------------------------------------
     def update(self, context: Context, task_id: str, command: UpdateTask) -> Task:
-        raise NotImplementedError
+        return self._update(context, task_id, command, one_time_only=False)
 
+    def _update(self, context: Context, task_id: str, command: UpdateTask, *, one_time_only: bool) -> Task:
+        for _ in range(_WRITE_ATTEMPTS):
+            now = self._clock.now()
+            task = self.get(context, task_id, consistent=True)
+            if task.status in TERMINAL_STATUSES:
+                raise ConflictError(
+                    f"the task is {task.status.value} and can no longer change",
+                    [ErrorDetail("status", task.status.value)],
+                )
+            if task.in_flight is not None:
+                raise _in_flight_conflict()
+            if one_time_only and task.schedule.recurring:
+                raise ConflictError(
+                    "the task is recurring; use PATCH to change a recurrence",
+                    [ErrorDetail("at", "only one-time tasks can be rescheduled in bulk")],
+                )
+            changed = self._apply(task, command, now)
+            try:
+                self._store.save_task(changed, expected_version=task.version)
+            except StaleWriteError:
+                continue
+            self._relink(task, changed, now)
+            self._metrics.count("updated")
+            return changed
+        raise ConflictError("the task changed concurrently; retry the request")
+
+    def _apply(self, task: Task, command: UpdateTask, now: datetime) -> Task:
+        """The task after the update (version + 1), validated; nothing is written here."""
+        provided = command.provided
+        changes: dict[str, object] = {"version": task.version + 1, "updated_at": now}
+        if "name" in provided:
+            changes["name"] = inputs.check_name(command.name)
+        if "message" in provided:
+            changes["message"] = inputs.check_message(command.message, self._settings)
+        if "metadata" in provided:
+            changes["metadata"] = inputs.check_metadata(command.metadata, self._settings)
+        if "misfire" in provided:
+            changes["misfire"] = inputs.check_misfire(command.misfire)
+
+        schedule = self._updated_schedule(task, command, now)
+        status = task.status
+        if "paused" in provided:
+            if not isinstance(command.paused, bool):
+                raise ValidationError(
+                    "paused must be true or false", [ErrorDetail("paused", "expected a boolean")]
+                )
+            status = TaskStatus.PAUSED if command.paused else TaskStatus.SCHEDULED
+
+        if schedule is not None or status is not task.status:
+            current = schedule or task.schedule
+            upcoming = first_occurrence(current, now)
+            if upcoming is None:
+                raise _never_fires(current)
+            # A paused task arms nothing; resuming arms the first occurrence from now.
+            changes["next_run_at"] = upcoming if status is TaskStatus.SCHEDULED else None
+            changes["status"] = status
+            changes["missed"] = 0  # occurrences coalesced into the old next_run_at no longer apply
+            if schedule is not None:
+                changes["schedule"] = schedule
+        return task.evolve(**changes)
+
+    def _updated_schedule(self, task: Task, command: UpdateTask, now: datetime) -> Schedule | None:
+        provided = command.provided
+        given = command.schedule
+        if provided & _EXPRESSION_FIELDS:
+            return self._parse(given, now)
+        adjusted = provided & _RECURRENCE_FIELDS
+        if not adjusted:
+            return None
+        current = task.schedule
+        if not current.recurring:
+            raise ValidationError(
+                "timezone, start_at and end_at apply to recurring schedules; send at to reschedule",
+                [ErrorDetail(field, "only for every/cron schedules") for field in sorted(adjusted)],
+            )
+        schedule = self._parse(
+            ScheduleInput(
+                every=current.every if current.kind is ScheduleKind.EVERY else None,
+                cron=current.cron if current.kind is ScheduleKind.CRON else None,
+                timezone=given.timezone if "timezone" in adjusted else current.timezone,
+                start_at=given.start_at if "start_at" in adjusted else format_optional(current.start_at),
+                end_at=given.end_at if "end_at" in adjusted else format_optional(current.end_at),
+            ),
+            now,
+        )
+        if "start_at" not in adjusted:
+            # Keep an interval's phase: re-parsing would re-anchor it at now.
+            schedule = dataclasses.replace(schedule, anchor=current.anchor)
+        return schedule
+
+    def _relink(self, before: Task, after: Task, now: datetime) -> None:
+        old, new = _armed_link(before), _armed_link(after)
+        if old is not None:
+            try:
+                self._arming.disarm(old, now)
+            except Exception:
+                # Harmless: the old link carries a stale version, so the executor ignores it.
+                logger.warning("could not disarm %s; it will be a no-op", old, exc_info=True)
+        if new is not None:
+            try:
+                self._arming.arm(new, now)
+            except Exception:
+                # Not rolled back: the record is the truth and already saved. An unarmed scheduled task
+                # becomes overdue and the sweeper re-arms it (applying the misfire policy).
+                logger.exception("could not arm %s; the sweeper will repair it", new)
+                self._metrics.count("arm_failed")
+
+    # --- cancel --------------------------------------------------------------------------------
     def cancel(self, context: Context, task_id: str) -> Task:
-        raise NotImplementedError
+        for _ in range(_WRITE_ATTEMPTS):
+            now = self._clock.now()
+            task = self.get(context, task_id, consistent=True)
+            if task.status is TaskStatus.CANCELLED:
+                return task
+            if task.status in TERMINAL_STATUSES:
+                raise ConflictError(
+                    f"the task already fired (status {task.status.value})",
+                    [ErrorDetail("status", task.status.value)],
+                )
+            if task.in_flight is not None:
+                raise _in_flight_conflict()
+            cancelled = task.evolve(
+                status=TaskStatus.CANCELLED, next_run_at=None, version=task.version + 1, updated_at=now
+            )
+            try:
+                self._store.save_task(cancelled, expected_version=task.version)
+            except StaleWriteError:
+                continue
+            self._relink(task, cancelled, now)
+            self._metrics.count("cancelled")
+            return cancelled
+        raise ConflictError("the task changed concurrently; retry the request")
 
-    def bulk_delete(self, context: Context, command: BulkDelete) -> list[ItemResult]:
-        raise NotImplementedError
+    # --- bulk ----------------------------------------------------------------------------------
+    def bulk_delete(self, context: Context, command: BulkDelete) -> builtins.list[ItemResult]:
+        """Cancel by ids, or every task of the context matching a filter (at most BULK_FILTER_CAP per call;
+        an empty filter means every live task)."""
+        if (command.ids is None) == (command.filter is None):
+            raise ValidationError(
+                "send exactly one of ids or filter",
+                [
+                    ErrorDetail("ids", "exactly one of ids / filter"),
+                    ErrorDetail("filter", "exactly one of ids / filter"),
+                ],
+            )
+        if command.ids is not None:
+            results: builtins.list[ItemResult] = []
+            for task_id in self._bulk_ids(command.ids, "ids"):
+                results.append(self._item(task_id, partial(self.cancel, context, task_id)))
+            return results
+        assert command.filter is not None
+        task_filter = self._filter(command.filter)
+        results = []
+        continuation = None
+        while len(results) < BULK_FILTER_CAP:
+            limit = min(_BULK_PAGE, BULK_FILTER_CAP - len(results))
+            page = self._store.query_tasks(context, task_filter, limit=limit, continuation=continuation)
+            for task in page.items:
+                results.append(self._item(task.id, partial(self.cancel, context, task.id)))
+            continuation = page.continuation
+            if continuation is None:
+                break
+        return results
 
-    def bulk_reschedule(self, context: Context, command: BulkReschedule) -> list[ItemResult]:
-        raise NotImplementedError
+    def bulk_reschedule(self, context: Context, command: BulkReschedule) -> builtins.list[ItemResult]:
+        """Move one-time tasks to a new ``at``; a recurring task gets a per-item 409 (use PATCH)."""
+        self._bulk_ids([item.id for item in command.updates], "updates")
+        results = []
+        for item in command.updates:
+            reschedule = UpdateTask(provided=frozenset({"at"}), schedule=ScheduleInput(at=item.at))
+            results.append(
+                self._item(item.id, partial(self._update, context, item.id, reschedule, one_time_only=True))
+            )
+        return results
+
+    def _bulk_ids(self, ids: builtins.list[str], field: str) -> builtins.list[str]:
+        if not 1 <= len(ids) <= self._settings.max_bulk_items:
+            raise ValidationError(
+                f"{field} must hold 1 to {self._settings.max_bulk_items} items",
+                [ErrorDetail(field, f"expected 1-{self._settings.max_bulk_items} items")],
+            )
+        return list(dict.fromkeys(ids))  # a repeated id is processed once, in first-seen order
+
+    @staticmethod
+    def _item(task_id: str, action: Callable[[], Task]) -> ItemResult:
+        try:
+            return ItemResult(task_id, task=action())
+        except PunctualError as error:
+            return ItemResult(task_id, error=error)
+
+    # --- helpers -------------------------------------------------------------------------------
+    def _parse(self, given: ScheduleInput, now: datetime) -> Schedule:
+        return parse_schedule(
+            at=given.at,
+            every=given.every,
+            cron=given.cron,
+            timezone=given.timezone,
+            start_at=given.start_at,
+            end_at=given.end_at,
+            now=now,
+            limits=self._settings.limits,
+        )

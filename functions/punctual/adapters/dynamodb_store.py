@@ -1,0 +1,414 @@
+"""The TaskStore port on one DynamoDB table (see dynamodb_schema for the keys).
+
+Every method is one round trip except where the contract needs more: ``task_for_idempotency_key`` (key
+then task), ``finish`` when its task condition lost (the run-only fallback), paginated queries, and the
+sweeper's one Query per due shard. Nothing here ever Scans.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from punctual.adapters import dynamodb_items as items
+from punctual.adapters import dynamodb_schema as schema
+from punctual.adapters.aws_errors import (
+    REASON_CONDITION_FAILED,
+    TRANSACTION_CANCELLED,
+    aws_errors,
+    cancellation_codes,
+    error_code,
+    translate,
+)
+from punctual.domain.errors import (
+    AlreadyExistsError,
+    ErrorDetail,
+    StaleWriteError,
+    ThrottledError,
+    ValidationError,
+)
+from punctual.domain.model import Context, Run, Task
+from punctual.domain.timefmt import sortable
+from punctual.service.ports import StorePage, TaskFilter
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+_ITEM_EXISTS = "attribute_exists(PK)"
+_ITEM_ABSENT = "attribute_not_exists(PK)"
+# With a filter, DynamoDB's Limit counts items read before filtering: read a little more per page.
+_MIN_FILTERED_PAGE = 25
+_BATCH_GET_ATTEMPTS = 3
+
+
+class DynamoDbTaskStore:
+    def __init__(
+        self,
+        table_name: str,
+        *,
+        client: DynamoDBClient | None = None,
+        due_shards: int = 4,
+        run_retention: timedelta = timedelta(days=30),
+        max_query_pages: int = 10,
+    ) -> None:
+        if due_shards < 1:
+            raise ValueError("due_shards must be at least 1")
+        self._table = table_name
+        self._client_or_none = client
+        self._due_shards = due_shards
+        self._run_retention = run_retention
+        # Bounds the work of one listing call when filters drop most items; the caller gets a short page
+        # and a continuation instead of a timeout.
+        self._max_query_pages = max_query_pages
+
+    @property
+    def _client(self) -> DynamoDBClient:
+        if self._client_or_none is None:
+            self._client_or_none = boto3.client("dynamodb", config=Config(retries={"mode": "standard"}))
+        return self._client_or_none
+
+    # --- tasks -------------------------------------------------------------------------------------
+
+    def create_task(self, task: Task) -> None:
+        task_put = self._put(items.task_to_item(task, due_shards=self._due_shards), _ITEM_ABSENT)
+        if task.idempotency_key is None:
+            self._put_new(task_put, f"task {task.id} already exists")
+            return
+        reservation = items.idempotency_item(task.context, task.idempotency_key, task.id)
+        codes = self._transact([{"Put": task_put}, {"Put": self._put(reservation, _ITEM_ABSENT)}])
+        if codes is not None:
+            raise AlreadyExistsError(f"idempotency key {task.idempotency_key!r} is already used")
+
+    def task_for_idempotency_key(self, context: Context, key: str) -> Task | None:
+        with aws_errors():
+            response = self._client.get_item(
+                TableName=self._table,
+                Key=items.key_item(schema.idempotency_key(context.key, key)),
+                ConsistentRead=True,
+            )
+        if "Item" not in response:
+            return None
+        task = self.get_task(items.idempotency_task_id(response["Item"]), consistent=True)
+        return task if task is not None and task.context == context else None
+
+    def delete_task(self, task: Task) -> None:
+        task_key = items.key_item(schema.task_key(task.id))
+        with aws_errors():
+            if task.idempotency_key is None:
+                self._client.delete_item(TableName=self._table, Key=task_key)
+                return
+            reservation_key = items.key_item(schema.idempotency_key(task.context.key, task.idempotency_key))
+            self._client.transact_write_items(
+                TransactItems=[
+                    {"Delete": {"TableName": self._table, "Key": task_key}},
+                    {"Delete": {"TableName": self._table, "Key": reservation_key}},
+                ]
+            )
+
+    def get_task(self, task_id: str, *, consistent: bool = False) -> Task | None:
+        with aws_errors():
+            response = self._client.get_item(
+                TableName=self._table, Key=items.key_item(schema.task_key(task_id)), ConsistentRead=consistent
+            )
+        return items.item_to_task(response["Item"]) if "Item" in response else None
+
+    def save_task(self, task: Task, *, expected_version: int) -> None:
+        put = self._put(items.task_to_item(task, due_shards=self._due_shards), *_version_is(expected_version))
+        with aws_errors():
+            self._client.put_item(**put)
+
+    def query_tasks(
+        self, context: Context, task_filter: TaskFilter, *, limit: int, continuation: dict[str, Any] | None
+    ) -> StorePage[Task]:
+        if task_filter.statuses is not None and not task_filter.statuses:
+            return StorePage(items=[], continuation=None)
+        partition = schema.context_partition(context.key)
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": schema.GSI1_NAME,
+            "KeyConditionExpression": "#pk = :pk",
+            "ExpressionAttributeNames": {"#pk": schema.GSI1_PARTITION_KEY},
+            "ExpressionAttributeValues": items.encode({":pk": partition}),
+            "ScanIndexForward": False,  # newest first
+        }
+        filtering = _add_filter(request, task_filter)
+        start = _start_key(continuation, partition, schema.task_key)
+        found: list[Mapping[str, Any]] = []
+        for _ in range(self._max_query_pages):
+            remaining = limit - len(found)
+            page_size = max(remaining, _MIN_FILTERED_PAGE) if filtering else remaining
+            response = self._query({**request, "Limit": page_size}, start)
+            page = response.get("Items", [])
+            last_evaluated = response.get("LastEvaluatedKey")
+            for position, item in enumerate(page):
+                found.append(item)
+                if len(found) == limit:
+                    more = position < len(page) - 1 or last_evaluated is not None
+                    return _task_page(found, _continuation_after(item) if more else None)
+            if last_evaluated is None:
+                return _task_page(found, None)
+            start = last_evaluated
+        return _task_page(found, _continuation_after(start) if start else None)
+
+    # --- runs --------------------------------------------------------------------------------------
+
+    def get_task_and_run(self, task_id: str, tracking_id: str) -> tuple[Task | None, Run | None]:
+        keys = [items.key_item(schema.task_key(task_id)), items.key_item(schema.run_key(tracking_id))]
+        found: list[Mapping[str, Any]] = []
+        for _ in range(_BATCH_GET_ATTEMPTS):
+            with aws_errors():
+                response = self._client.batch_get_item(
+                    RequestItems={self._table: {"Keys": keys, "ConsistentRead": True}}
+                )
+            found.extend(response.get("Responses", {}).get(self._table, []))
+            unprocessed = response.get("UnprocessedKeys", {}).get(self._table)
+            if not unprocessed or not unprocessed.get("Keys"):
+                break
+            keys = list(unprocessed["Keys"])
+        else:
+            raise ThrottledError("DynamoDB left keys unprocessed; retry shortly")
+        task: Task | None = None
+        run: Run | None = None
+        for item in found:
+            entity = item.get(items.ENTITY, {}).get("S")
+            if entity == items.TASK_ENTITY:
+                task = items.item_to_task(item)
+            elif entity == items.RUN_ENTITY:
+                run = items.item_to_run(item)
+        return task, run
+
+    def claim(self, task: Task, *, expected_version: int, run: Run) -> None:
+        task_put = self._put(
+            items.task_to_item(task, due_shards=self._due_shards), *_version_is(expected_version)
+        )
+        run_put = self._put(self._run_item(run), _ITEM_ABSENT)
+        codes = self._transact([{"Put": task_put}, {"Put": run_put}])
+        if codes is None:
+            return
+        # Both conditions are evaluated; a moved task is reported first (as the in-memory FakeStore does).
+        if codes[0] == REASON_CONDITION_FAILED:
+            raise StaleWriteError(f"task {task.id} is no longer at version {expected_version}")
+        raise AlreadyExistsError(f"run {run.tracking_id} already exists")
+
+    def put_run(self, run: Run) -> None:
+        self._put_new(self._put(self._run_item(run), _ITEM_ABSENT), f"run {run.tracking_id} already exists")
+
+    def get_run(self, tracking_id: str) -> Run | None:
+        with aws_errors():
+            response = self._client.get_item(
+                TableName=self._table, Key=items.key_item(schema.run_key(tracking_id)), ConsistentRead=True
+            )
+        return items.item_to_run(response["Item"]) if "Item" in response else None
+
+    def save_run(self, run: Run, *, expected_attempt: int) -> None:
+        with aws_errors():
+            self._client.put_item(**self._put(self._run_item(run), *_attempt_is(expected_attempt)))
+
+    def finish(
+        self, run: Run, *, expected_attempt: int, task: Task | None, expected_in_flight: datetime | None
+    ) -> bool:
+        run_put = self._put(self._run_item(run), *_attempt_is(expected_attempt))
+        if task is None:
+            with aws_errors():
+                self._client.put_item(**run_put)
+            return True
+        task_put = self._put(
+            items.task_to_item(task, due_shards=self._due_shards), *_in_flight_is(expected_in_flight)
+        )
+        codes = self._transact([{"Put": run_put}, {"Put": task_put}])
+        if codes is None:
+            return True
+        if codes[0] == REASON_CONDITION_FAILED:
+            raise StaleWriteError(f"run {run.tracking_id} is no longer at attempt {expected_attempt}")
+        # Only the task moved on (a newer claim owns it): the run's outcome is still ours to record.
+        with aws_errors():
+            self._client.put_item(**run_put)
+        return False
+
+    def list_runs(self, task_id: str, *, limit: int, continuation: dict[str, Any] | None) -> StorePage[Run]:
+        partition = schema.task_runs_partition(task_id)
+        start = _start_key(continuation, partition, schema.run_key)
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": schema.GSI1_NAME,
+            "KeyConditionExpression": "#pk = :pk",
+            "ExpressionAttributeNames": {"#pk": schema.GSI1_PARTITION_KEY},
+            "ExpressionAttributeValues": items.encode({":pk": partition}),
+            "ScanIndexForward": False,  # newest first
+            "Limit": limit,
+        }
+        response = self._query(request, start)
+        runs = [items.item_to_run(item) for item in response.get("Items", [])]
+        last_evaluated = response.get("LastEvaluatedKey")
+        return StorePage(
+            items=runs, continuation=_continuation_after(last_evaluated) if last_evaluated else None
+        )
+
+    # --- sweeper -----------------------------------------------------------------------------------
+
+    def tasks_needing_attention(self, before: datetime, *, limit: int) -> list[Task]:
+        upper = schema.due_upper_bound(before)
+        due: list[Mapping[str, Any]] = []
+        for shard in range(self._due_shards):
+            due.extend(self._due_in_shard(shard, upper, limit))
+        due.sort(key=lambda item: str(item[schema.GSI2_SORT_KEY]["S"]))
+        return [items.item_to_task(item) for item in due[:limit]]
+
+    def _due_in_shard(self, shard: int, upper: str, limit: int) -> list[Mapping[str, Any]]:
+        found: list[Mapping[str, Any]] = []
+        start: Mapping[str, Any] | None = None
+        while len(found) < limit:
+            request: dict[str, Any] = {
+                "TableName": self._table,
+                "IndexName": schema.GSI2_NAME,
+                "KeyConditionExpression": "#pk = :pk AND #sk <= :upper",
+                "ExpressionAttributeNames": {"#pk": schema.GSI2_PARTITION_KEY, "#sk": schema.GSI2_SORT_KEY},
+                "ExpressionAttributeValues": items.encode(
+                    {":pk": schema.due_partition(shard), ":upper": upper}
+                ),
+                "ScanIndexForward": True,  # oldest first
+                "Limit": limit - len(found),
+            }
+            response = self._query(request, start)
+            found.extend(response.get("Items", []))
+            start = response.get("LastEvaluatedKey")
+            if not start:
+                break
+        return found
+
+    # --- helpers -----------------------------------------------------------------------------------
+
+    def _run_item(self, run: Run) -> items.Item:
+        return items.run_to_item(run, retention=self._run_retention)
+
+    def _put(
+        self,
+        item: items.Item,
+        condition: str,
+        names: Mapping[str, str] | None = None,
+        values: items.Item | None = None,
+    ) -> dict[str, Any]:
+        put: dict[str, Any] = {"TableName": self._table, "Item": item, "ConditionExpression": condition}
+        if names:
+            put["ExpressionAttributeNames"] = dict(names)
+        if values:
+            put["ExpressionAttributeValues"] = values
+        return put
+
+    def _query(self, request: dict[str, Any], start: Mapping[str, Any] | None) -> dict[str, Any]:
+        if start:
+            request = {**request, "ExclusiveStartKey": start}
+        with aws_errors():
+            return dict(self._client.query(**request))
+
+    def _put_new(self, put: dict[str, Any], exists_message: str) -> None:
+        try:
+            with aws_errors():
+                self._client.put_item(**put)
+        except StaleWriteError:
+            raise AlreadyExistsError(exists_message) from None
+
+    def _transact(self, operations: list[dict[str, Any]]) -> list[str | None] | None:
+        """Run a write transaction. None when it committed; the per-operation reason codes when a
+        condition cancelled it (the caller decides what that means); other failures raise domain errors."""
+        try:
+            self._client.transact_write_items(TransactItems=operations)  # type: ignore[arg-type]
+        except ClientError as error:
+            codes = cancellation_codes(error) if error_code(error) == TRANSACTION_CANCELLED else []
+            if REASON_CONDITION_FAILED in codes:
+                return codes + [None] * (len(operations) - len(codes))
+            raise translate(error) from error
+        except BotoCoreError as error:
+            raise translate(error) from error
+        return None
+
+
+def _version_is(expected: int) -> tuple[str, dict[str, str], items.Item]:
+    return (
+        "#version = :expected_version",
+        {"#version": "version"},
+        items.encode({":expected_version": expected}),
+    )
+
+
+def _attempt_is(expected: int) -> tuple[str, dict[str, str], items.Item]:
+    return (
+        "#attempt = :expected_attempt",
+        {"#attempt": "attempt"},
+        items.encode({":expected_attempt": expected}),
+    )
+
+
+def _in_flight_is(expected: datetime | None) -> tuple[str, dict[str, str], items.Item | None]:
+    names = {"#in_flight": "in_flight"}
+    if expected is None:
+        return f"{_ITEM_EXISTS} AND attribute_not_exists(#in_flight)", names, None
+    return (
+        "#in_flight = :expected_in_flight",
+        names,
+        items.encode({":expected_in_flight": sortable(expected)}),
+    )
+
+
+def _add_filter(request: dict[str, Any], task_filter: TaskFilter) -> bool:
+    """Add the FilterExpression for ``task_filter`` to a Query request; False when nothing filters."""
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    clauses: list[str] = []
+    if task_filter.statuses is not None:
+        names["#status"] = "status"
+        placeholders = []
+        for index, status in enumerate(sorted(task_filter.statuses)):
+            placeholders.append(f":status{index}")
+            values[f":status{index}"] = status.value
+        clauses.append(f"#status IN ({', '.join(placeholders)})")
+    if task_filter.name is not None:
+        names["#name"] = "name"
+        values[":name"] = task_filter.name
+        clauses.append("#name = :name")
+    for index, (key, value) in enumerate(sorted(task_filter.metadata.items())):
+        names["#metadata"] = "metadata"
+        names[f"#meta{index}"] = key
+        values[f":meta{index}"] = value
+        clauses.append(f"#metadata.#meta{index} = :meta{index}")
+    if not clauses:
+        return False
+    request["FilterExpression"] = " AND ".join(clauses)
+    request["ExpressionAttributeNames"].update(names)
+    request["ExpressionAttributeValues"].update(items.encode(values))
+    return True
+
+
+# A continuation is the index sort key of the last item handed out: ``{"after": "<instant>#<id>"}``. The
+# rest of DynamoDB's start key is derived from it, so a continuation never reaches another partition.
+_AFTER = "after"
+
+
+def _continuation_after(key: Mapping[str, Any]) -> dict[str, Any]:
+    return {_AFTER: str(key[schema.GSI1_SORT_KEY]["S"])}
+
+
+def _start_key(
+    continuation: Mapping[str, Any] | None, partition: str, record_key: Callable[[str], dict[str, str]]
+) -> dict[str, Any] | None:
+    if continuation is None:
+        return None
+    after = continuation.get(_AFTER)
+    if not isinstance(after, str) or not schema.id_from_index_sort(after) or set(continuation) != {_AFTER}:
+        raise ValidationError("cursor is not valid", [ErrorDetail("cursor", "not a cursor of this listing")])
+    return items.key_item(
+        {
+            **record_key(schema.id_from_index_sort(after)),
+            schema.GSI1_PARTITION_KEY: partition,
+            schema.GSI1_SORT_KEY: after,
+        }
+    )
+
+
+def _task_page(found: list[Mapping[str, Any]], continuation: dict[str, Any] | None) -> StorePage[Task]:
+    return StorePage(items=[items.item_to_task(item) for item in found], continuation=continuation)

@@ -1,0 +1,57 @@
+"""The Lambda environment as a pydantic model. Defaults suit tests and ``punctual dev``; the stack sets all."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import timedelta
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from punctual.domain.schedules import ScheduleLimits
+from punctual.service.settings import ServiceSettings
+
+
+class HandlerEnv(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    TABLE_NAME: str = "punctual"
+    TOPIC_ARN: str = "arn:aws:sns:us-east-1:123456789012:punctual-events"
+    TOPIC_FIFO: bool = False
+    DELAY_QUEUE_URL: str = "https://sqs.us-east-1.amazonaws.com/123456789012/punctual-delay"
+    SCHEDULE_GROUP: str = "punctual"
+    SCHEDULER_ROLE_ARN: str = "arn:aws:iam::123456789012:role/punctual-scheduler"
+    SCHEDULE_DLQ_ARN: str = "arn:aws:sqs:us-east-1:123456789012:punctual-schedule-dlq"
+    # The api and sweeper arm wake-ups that target the executor; the executor falls back to its own ARN.
+    EXECUTOR_ARN: str | None = None
+    CURSOR_SECRET_ARN: str | None = None
+    CURSOR_SECRET: str = "punctual-dev-cursor-secret"
+    SHARED_SECRET_ARN: str | None = None
+    SHARED_SECRET: str | None = None
+    DUE_SHARDS: int = Field(default=4, ge=1, le=64)
+    MAX_ATTEMPTS: int = Field(default=5, ge=1, le=100)
+    LEAD_SECONDS: int = Field(default=120, ge=1, le=840)
+    HORIZON_DAYS: int = Field(default=365, ge=1)
+    MIN_INTERVAL_SECONDS: int = Field(default=10, ge=1)
+    RUN_RETENTION_DAYS: int = Field(default=30, ge=1)
+    STAGE: str = "dev"
+    # Requests without an API key identity (``punctual dev``, or a stage without keys) act as this tenant.
+    DEFAULT_TENANT: str = "default"
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> HandlerEnv:
+        source = os.environ if environ is None else environ
+        # Empty strings mean "unset" (CloudFormation cannot omit a variable conditionally).
+        return cls.model_validate({key: value for key, value in source.items() if value != ""})
+
+    def service_settings(self, cursor_secret: bytes) -> ServiceSettings:
+        return ServiceSettings(
+            limits=ScheduleLimits(
+                horizon=timedelta(days=self.HORIZON_DAYS),
+                min_interval=timedelta(seconds=self.MIN_INTERVAL_SECONDS),
+            ),
+            lead=timedelta(seconds=self.LEAD_SECONDS),
+            max_attempts=self.MAX_ATTEMPTS,
+            run_retention=timedelta(days=self.RUN_RETENTION_DAYS),
+            cursor_secret=cursor_secret,
+        )

@@ -1,0 +1,33 @@
+"""Powertools logger, tracer and metrics shared by the three handlers, and the Metrics port over them.
+
+Creating these objects makes no AWS call; metrics are flushed as EMF log lines by ``@metrics.log_metrics``.
+"""
+
+from __future__ import annotations
+
+import os
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+
+SERVICE_NAME = os.environ.get("POWERTOOLS_SERVICE_NAME", "punctual")
+METRICS_NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Punctual")
+
+logger = Logger(service=SERVICE_NAME)
+tracer = Tracer(service=SERVICE_NAME)
+metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE_NAME)
+
+LATENESS_METRIC = "lateness_ms"
+
+
+class PowertoolsMetrics:
+    """The service's Metrics port: counts (scheduled, cancelled, fired, late, failed, skipped...) and lateness."""
+
+    def __init__(self, sink: Metrics = metrics) -> None:
+        self._sink = sink
+
+    def count(self, name: str, value: int = 1) -> None:
+        self._sink.add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+    def lateness(self, milliseconds: int) -> None:
+        self._sink.add_metric(name=LATENESS_METRIC, unit=MetricUnit.Milliseconds, value=milliseconds)

@@ -1,0 +1,78 @@
+"""Records as the API shows them: snake_case keys, instants in UTC with ``Z``, enums as their values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from punctual.domain.model import Run, ScheduleKind, Task
+from punctual.domain.timefmt import format_instant, format_optional
+from punctual.handlers.http_errors import error_body, status_for
+from punctual.service.commands import ItemResult
+
+
+def task_json(task: Task) -> dict[str, Any]:
+    schedule = task.schedule
+    body: dict[str, Any] = {"id": task.id, "name": task.name, "status": task.status.value}
+    # Exactly one of at / every / cron, as the caller gave it.
+    if schedule.kind is ScheduleKind.AT:
+        body["at"] = format_optional(schedule.at)
+    elif schedule.kind is ScheduleKind.EVERY:
+        body["every"] = schedule.every
+    else:
+        body["cron"] = schedule.cron
+    body.update(
+        {
+            "timezone": schedule.timezone,
+            "start_at": format_optional(schedule.start_at),
+            "end_at": format_optional(schedule.end_at),
+            "next_run_at": format_optional(task.next_run_at),
+            "version": task.version,
+            "message": task.message,
+            "metadata": dict(task.metadata),
+            "misfire": task.misfire.value,
+            "created_at": format_instant(task.created_at),
+            "updated_at": format_instant(task.updated_at),
+            "last_run_at": format_optional(task.last_run_at),
+        }
+    )
+    return body
+
+
+def run_json(run: Run) -> dict[str, Any]:
+    return {
+        "tracking_id": run.tracking_id,
+        "task_id": run.task_id,
+        "task_name": run.task_name,
+        "kind": run.kind.value,
+        "status": run.status.value,
+        "scheduled_for": format_instant(run.scheduled_for),
+        "triggered_at": format_instant(run.triggered_at),
+        "started_at": format_optional(run.started_at),
+        "completed_at": format_optional(run.completed_at),
+        "fired_at": format_optional(run.fired_at),
+        "lateness_ms": run.lateness_ms,
+        "attempt": run.attempt,
+        "error": run.error,
+        # Occurrences the misfire policy coalesced into this run (fire_once) while punctual was behind.
+        "missed_occurrences": run.missed,
+    }
+
+
+def item_result_json(result: ItemResult) -> dict[str, Any]:
+    """One entry of a bulk answer: the HTTP status this item alone would have had, and the task or error."""
+    if result.error is not None:
+        return {"id": result.id, "status_code": status_for(result.error).value, **error_body(result.error)}
+    return {
+        "id": result.id,
+        "status_code": 200,
+        "task": None if result.task is None else task_json(result.task),
+    }
+
+
+def bulk_json(results: list[ItemResult]) -> dict[str, Any]:
+    succeeded = sum(1 for result in results if result.ok)
+    return {
+        "results": [item_result_json(result) for result in results],
+        "succeeded": succeeded,
+        "failed": len(results) - succeeded,
+    }

@@ -1,0 +1,25 @@
+"""The sweeper, run every minute by EventBridge Scheduler: re-arms lost chains and applies misfire policies."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from punctual import bootstrap
+from punctual.handlers.observability import logger, metrics, tracer
+
+METRIC_PREFIX = "sweep_"
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
+    report = dataclasses.asdict(bootstrap.current_app().firing.sweep())
+    for name, value in report.items():
+        metrics.add_metric(name=METRIC_PREFIX + name, unit=MetricUnit.Count, value=value)
+    logger.info("sweep finished", **report)
+    return report

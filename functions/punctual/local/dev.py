@@ -1,0 +1,270 @@
+"""``punctual dev``: the emulated AWS account, the three functions and the glue AWS would provide.
+
+One process: moto's server on the AWS port (provisioned like the CDK stack), the API behind a local
+gateway, EventBridge Scheduler firing one-time schedules, the delay queue's event source feeding the
+executor, the sweeper every minute, and a tap on the topic printing and streaming fired events.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+import uvicorn
+from moto.server import ThreadedMotoServer
+
+from punctual.local.event_source import QueuePoller
+from punctual.local.fired_events import EventHub, FiredEventSink
+from punctual.local.functions import HANDLER_MODULES, LocalFunction
+from punctual.local.gateway import Gateway
+from punctual.local.resources import (
+    FAKE_CREDENTIALS,
+    REGION,
+    Provisioned,
+    StackShape,
+    handler_environment,
+    provision,
+)
+from punctual.local.scheduler import SchedulerEmulator
+
+log = logging.getLogger("punctual_dev")
+
+# Variables that could point boto3 at a real account; the dev process must never use them.
+_REAL_AWS_VARIABLES = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_ROLE_ARN",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+)
+
+
+@dataclass(frozen=True)
+class DevOptions:
+    host: str = "127.0.0.1"
+    api_port: int = 8000
+    aws_port: int = 4566
+    jitter: bool = True
+    seed: int | None = None  # the EBS jitter's random seed; None picks one (printed, to reproduce a run)
+    log_level: str = "WARNING"  # the handlers' LOG_LEVEL
+    executor_pollers: int = 4  # concurrent executor invocations on the delay queue
+    cursor_secret: str = "punctual-dev-cursor-secret"
+
+
+class StartupError(RuntimeError):
+    """punctual dev could not start (a port in use, a handler that does not import)."""
+
+
+def ensure_port_free(host: str, port: int, what: str) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise StartupError(f"{what} port {host}:{port} is not available ({error.strerror})") from None
+
+
+class _MotoServer(ThreadedMotoServer):
+    """ThreadedMotoServer whose start() reports a failed bind instead of waiting forever."""
+
+    error: BaseException | None = None
+
+    def _server_entry(self) -> None:
+        try:
+            super()._server_entry()
+        except BaseException as error:
+            self.error = error
+            self._server_ready_event.set()
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class DevServer:
+    def __init__(self, options: DevOptions, printer: Callable[[str], None] | None = None) -> None:
+        self.options = options
+        self.seed = options.seed if options.seed is not None else random.SystemRandom().randrange(1, 10**6)
+        self._print = printer or (lambda line: print(line, flush=True))
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._moto: _MotoServer | None = None
+        self._uvicorn: uvicorn.Server | None = None
+        self._gateway_thread: threading.Thread | None = None
+        self.hub = EventHub()
+        self.resources: Provisioned | None = None
+
+    @property
+    def aws_endpoint(self) -> str:
+        return f"http://{self.options.host}:{self.options.aws_port}"
+
+    @property
+    def api_endpoint(self) -> str:
+        return f"http://{self.options.host}:{self.options.api_port}"
+
+    # -- start ----------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        options = self.options
+        ensure_port_free(options.host, options.aws_port, "AWS emulator")
+        ensure_port_free(options.host, options.api_port, "API")
+        for name in _REAL_AWS_VARIABLES:
+            os.environ.pop(name, None)
+        os.environ.update(
+            {**FAKE_CREDENTIALS, "AWS_DEFAULT_REGION": REGION, "AWS_ENDPOINT_URL": self.aws_endpoint}
+        )
+
+        self._moto = _MotoServer(ip_address=options.host, port=options.aws_port, verbose=False)
+        self._moto.start()
+        if self._moto.error is not None:
+            raise StartupError(f"the AWS emulator did not start: {self._moto.error}")
+
+        session = boto3.session.Session(region_name=REGION)
+
+        def client(service: str) -> Any:
+            return session.client(service, endpoint_url=self.aws_endpoint)  # type: ignore[call-overload]
+
+        self.resources = resources = provision(client, StackShape(), self.aws_endpoint)
+        os.environ.update(
+            handler_environment(resources, log_level=options.log_level, cursor_secret=options.cursor_secret)
+        )
+
+        shape = resources.shape
+        functions = {
+            role: LocalFunction(shape.function_name(role), shape.function_arn(role), module)
+            for role, module in HANDLER_MODULES.items()
+        }
+        for function in functions.values():  # cold starts now: a broken handler fails here, not mid-request
+            try:
+                function.load()
+            except Exception as error:
+                raise StartupError(f"handler {function.name} does not import: {error!r}") from error
+
+        scheduler = SchedulerEmulator(
+            client("scheduler"),
+            client("sqs"),
+            shape.schedule_group_name,
+            {functions["executor"].arn: functions["executor"].invoke},
+            now=_utcnow,
+            rng=random.Random(self.seed),
+            jitter=options.jitter,
+        )
+        self._spawn("scheduler", scheduler.run, self._stop)
+        for index in range(max(1, options.executor_pollers)):
+            poller = QueuePoller(
+                client("sqs"),
+                resources.delay_queue_url,
+                functions["executor"].invoke,
+                batch_size=shape.executor_batch_size,
+            )
+            self._spawn(f"delay-queue-{index}", poller.run, self._stop)
+        tap = QueuePoller(
+            client("sqs"), resources.tap_queue_url, FiredEventSink(self.hub, self._print, _utcnow)
+        )
+        self._spawn("fired-events", tap.run, self._stop)
+        self._spawn("sweeper", self._sweep_forever, functions["sweeper"], shape.sweep_interval_seconds)
+        self._start_gateway(functions["api"])
+
+    def _spawn(self, name: str, target: Callable[..., None], *args: Any) -> None:
+        thread = threading.Thread(target=target, args=args, name=f"punctual-dev-{name}", daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def _sweep_forever(self, sweeper: LocalFunction, interval: float) -> None:
+        # EBS rate(1 minute) invokes the sweeper with the schedule's (empty) input.
+        while not self._stop.wait(interval):
+            try:
+                sweeper.invoke({})
+            except Exception:
+                log.exception("sweeper failed")
+
+    def _start_gateway(self, api: LocalFunction) -> None:
+        config = uvicorn.Config(
+            Gateway(api.invoke, self.hub),
+            host=self.options.host,
+            port=self.options.api_port,
+            log_level="warning",
+            access_log=False,
+            lifespan="on",
+            timeout_graceful_shutdown=2,
+        )
+        self._uvicorn = server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, name="punctual-dev-gateway", daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise StartupError(f"the API did not start on {self.api_endpoint}")
+            time.sleep(0.02)
+        self._gateway_thread = thread
+
+    # -- run / stop -----------------------------------------------------------------------------------
+
+    def banner(self) -> str:
+        assert self.resources is not None
+        resources, aws = self.resources, self.aws_endpoint
+        jitter = f"on (seed {self.seed})" if self.options.jitter else "off"
+        return "\n".join(
+            [
+                "punctual dev: all of punctual on this machine, no AWS account",
+                f"  API              {self.api_endpoint}",
+                f"  API docs         {self.api_endpoint}/docs   (OpenAPI: {self.api_endpoint}/openapi.json)",
+                f"  fired events     {self.api_endpoint}/events   (Server-Sent Events)",
+                f"  AWS emulator     {aws}   (credentials: testing/testing, region {REGION})",
+                f"  events queue     {resources.events_queue_url}",
+                f"  topic            {resources.topic_arn}",
+                f"  delay queue DLQ  {resources.delay_dlq_url}",
+                f"  EBS jitter       {jitter}",
+                "",
+                "  curl -s -X POST "
+                + self.api_endpoint
+                + "/schedule -H 'content-type: application/json' \\\n"
+                + '       -d "{\\"timestamp\\": \\"$(date -u -d \'+5 seconds\' +%FT%TZ)\\", \\"message\\": \\"hi\\"}"',
+                f"  AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION={REGION} \\\n"
+                f"    aws --endpoint-url {aws} sqs receive-message --queue-url {resources.events_queue_url}",
+                "",
+                "Ctrl-C stops.",
+            ]
+        )
+
+    def wait(self) -> None:
+        """Block until stop() is called (the signal handlers call it)."""
+        while not self._stop.wait(0.5):
+            pass
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.hub.close()
+        if self._uvicorn is not None and self._gateway_thread is not None:
+            self._uvicorn.should_exit = True
+            self._gateway_thread.join(timeout=5)
+        for thread in self._threads:
+            thread.join(timeout=5)
+        if self._moto is not None and self._moto.error is None:
+            self._moto.stop()
+
+
+def configure_logging() -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    dev_log = logging.getLogger("punctual_dev")
+    dev_log.addHandler(handler)
+    dev_log.setLevel(logging.INFO)
+    dev_log.propagate = False
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the emulator logs every request at INFO

@@ -1,0 +1,195 @@
+"""The AWS resources ``punctual dev`` provisions in the emulator: names and configuration in one place.
+
+They mirror the CDK stack (table, topic, delay queue + DLQ, schedule group + its DLQ, an ``events`` queue
+subscribed to the topic with raw delivery + DLQ), so a test can hold these values against the synthesized
+template. The ``tap`` queue is dev-only: the dev process consumes it to print and stream fired events,
+leaving the ``events`` queue to the developer (``aws sqs receive-message``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from punctual.adapters.dynamodb_schema import table_definition, ttl_specification
+
+REGION = "us-east-1"
+ACCOUNT_ID = "123456789012"  # moto's default account
+FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+
+
+@dataclass(frozen=True)
+class QueueShape:
+    """The configuration a queue shares with its CDK counterpart."""
+
+    visibility_timeout_seconds: int
+    retention_seconds: int
+    max_receive_count: int | None = None  # with a DLQ: receives before SQS moves a message there
+
+
+@dataclass(frozen=True)
+class StackShape:
+    """Names and settings of one stage's resources."""
+
+    prefix: str = "punctual-local"
+    # The executor consumes the delay queue; a message that fails max_receive_count times goes to its DLQ.
+    # More receives than the executor's MAX_ATTEMPTS, so the executor records the failed run first.
+    delay_queue: QueueShape = QueueShape(
+        visibility_timeout_seconds=60, retention_seconds=4 * 86400, max_receive_count=8
+    )
+    events_queue: QueueShape = QueueShape(
+        visibility_timeout_seconds=30, retention_seconds=4 * 86400, max_receive_count=5
+    )
+    dlq_retention_seconds: int = 14 * 86400
+    executor_batch_size: int = 10  # the delay-queue event source's batch size
+    sweep_interval_seconds: int = 60  # the sweeper's rate(1 minute)
+
+    @property
+    def table_name(self) -> str:
+        return f"{self.prefix}-tasks"
+
+    @property
+    def topic_name(self) -> str:
+        return f"{self.prefix}-fired"
+
+    @property
+    def delay_queue_name(self) -> str:
+        return f"{self.prefix}-delay"
+
+    @property
+    def delay_dlq_name(self) -> str:
+        return f"{self.prefix}-delay-dlq"
+
+    @property
+    def schedule_group_name(self) -> str:
+        return self.prefix
+
+    @property
+    def schedule_dlq_name(self) -> str:
+        return f"{self.prefix}-schedule-dlq"
+
+    @property
+    def events_queue_name(self) -> str:
+        return f"{self.prefix}-events"
+
+    @property
+    def events_dlq_name(self) -> str:
+        return f"{self.prefix}-events-dlq"
+
+    @property
+    def tap_queue_name(self) -> str:
+        return f"{self.prefix}-dev-tap"
+
+    def function_name(self, role: str) -> str:
+        return f"{self.prefix}-{role}"
+
+    def function_arn(self, role: str) -> str:
+        return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{self.function_name(role)}"
+
+    @property
+    def scheduler_role_arn(self) -> str:
+        return f"arn:aws:iam::{ACCOUNT_ID}:role/{self.prefix}-scheduler"
+
+
+@dataclass(frozen=True)
+class Provisioned:
+    """What provisioning created: the addresses the handlers and the emulation loops need."""
+
+    shape: StackShape
+    endpoint_url: str
+    topic_arn: str
+    delay_queue_url: str
+    delay_dlq_url: str
+    schedule_dlq_url: str
+    schedule_dlq_arn: str
+    events_queue_url: str
+    events_dlq_url: str
+    tap_queue_url: str
+
+    @property
+    def executor_arn(self) -> str:
+        return self.shape.function_arn("executor")
+
+
+def provision(clients: Any, shape: StackShape, endpoint_url: str) -> Provisioned:
+    """Create every resource in a fresh emulator. ``clients(service)`` returns a boto3 client."""
+    dynamodb, sns, sqs, scheduler = clients("dynamodb"), clients("sns"), clients("sqs"), clients("scheduler")
+
+    dynamodb.create_table(**table_definition(shape.table_name))
+    dynamodb.update_time_to_live(TableName=shape.table_name, TimeToLiveSpecification=ttl_specification())
+
+    topic_arn = sns.create_topic(Name=shape.topic_name)["TopicArn"]
+
+    def queue(name: str, config: QueueShape | None, dlq_arn: str | None = None) -> tuple[str, str]:
+        attributes = {
+            "MessageRetentionPeriod": str(
+                config.retention_seconds if config else shape.dlq_retention_seconds
+            ),
+        }
+        if config:
+            attributes["VisibilityTimeout"] = str(config.visibility_timeout_seconds)
+        if dlq_arn and config and config.max_receive_count:
+            attributes["RedrivePolicy"] = json.dumps(
+                {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": config.max_receive_count}
+            )
+        url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        return url, arn
+
+    delay_dlq_url, delay_dlq_arn = queue(shape.delay_dlq_name, None)
+    delay_queue_url, _ = queue(shape.delay_queue_name, shape.delay_queue, delay_dlq_arn)
+    schedule_dlq_url, schedule_dlq_arn = queue(shape.schedule_dlq_name, None)
+    events_dlq_url, events_dlq_arn = queue(shape.events_dlq_name, None)
+    events_queue_url, events_queue_arn = queue(shape.events_queue_name, shape.events_queue, events_dlq_arn)
+    tap_queue_url, tap_queue_arn = queue(shape.tap_queue_name, shape.events_queue)
+
+    for queue_arn in (events_queue_arn, tap_queue_arn):
+        sns.subscribe(
+            TopicArn=topic_arn,
+            Protocol="sqs",
+            Endpoint=queue_arn,
+            Attributes={"RawMessageDelivery": "true"},
+        )
+
+    scheduler.create_schedule_group(Name=shape.schedule_group_name)
+
+    return Provisioned(
+        shape=shape,
+        endpoint_url=endpoint_url,
+        topic_arn=topic_arn,
+        delay_queue_url=delay_queue_url,
+        delay_dlq_url=delay_dlq_url,
+        schedule_dlq_url=schedule_dlq_url,
+        schedule_dlq_arn=schedule_dlq_arn,
+        events_queue_url=events_queue_url,
+        events_dlq_url=events_dlq_url,
+        tap_queue_url=tap_queue_url,
+    )
+
+
+def handler_environment(resources: Provisioned, *, log_level: str, cursor_secret: str) -> dict[str, str]:
+    """The environment variables the Lambda handlers read, pointed at the emulator."""
+    shape = resources.shape
+    return {
+        **FAKE_CREDENTIALS,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "AWS_ENDPOINT_URL": resources.endpoint_url,
+        "TABLE_NAME": shape.table_name,
+        "TOPIC_ARN": resources.topic_arn,
+        "TOPIC_FIFO": "false",
+        "DELAY_QUEUE_URL": resources.delay_queue_url,
+        "SCHEDULE_GROUP": shape.schedule_group_name,
+        "SCHEDULER_ROLE_ARN": shape.scheduler_role_arn,
+        "SCHEDULE_DLQ_ARN": resources.schedule_dlq_arn,
+        "EXECUTOR_ARN": resources.executor_arn,
+        "CURSOR_SECRET": cursor_secret,
+        "STAGE": "local",
+        "POWERTOOLS_SERVICE_NAME": "punctual",
+        "POWERTOOLS_METRICS_NAMESPACE": "Punctual",
+        # No CloudWatch or X-Ray here: metrics would print EMF blobs on every invocation.
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "LOG_LEVEL": log_level,
+    }

@@ -1,0 +1,177 @@
+"""The Lambda asset: the ``punctual`` package plus its runtime dependencies, built without Docker.
+
+The dependencies are pyproject's ``[project] dependencies`` (the one list), installed as arm64 / CPython
+3.12 wheels by pip's cross-platform mode. An installed set is cached under ``.bundle-cache/`` keyed by the
+requirements, so only a change of requirements runs pip again; CDK itself skips bundling when
+``cdk.out`` already holds an asset with the same source hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import tomllib
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import jsii
+from aws_cdk import BundlingOptions, DockerImage, ILocalBundling
+from aws_cdk import aws_lambda as lambda_
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PYPROJECT = PROJECT_ROOT / "pyproject.toml"
+FUNCTIONS_DIR = PROJECT_ROOT / "functions"
+CACHE_DIR = PROJECT_ROOT / ".bundle-cache"
+PACKAGE = "punctual"
+
+RUNTIME = lambda_.Runtime.PYTHON_3_12
+ARCHITECTURE = lambda_.Architecture.ARM_64
+PIP_TARGET_FLAGS = (
+    "--platform",
+    "manylinux2014_aarch64",
+    "--implementation",
+    "cp",
+    "--python-version",
+    "3.12",
+    "--only-binary=:all:",
+)
+# The Lambda runtime ships these (boto3 and what it needs); a bundled copy would shadow the runtime's
+# matching set and add tens of MB. aws-xray-sdk pulls botocore in, hence the pruning after pip.
+RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath")
+# Not part of any Lambda: ``punctual dev`` only, with dependencies the asset does not carry.
+SUBPACKAGES_NOT_SHIPPED = ("local",)
+# What never belongs in the asset (also keeps the source hash stable across local runs).
+ASSET_EXCLUDES = ["**/__pycache__", "**/*.pyc", ".mypy_cache", ".pytest_cache", ".ruff_cache"]
+
+Runner = Callable[..., Any]
+
+
+def runtime_requirements(pyproject: Path = PYPROJECT) -> list[str]:
+    """pyproject's ``[project] dependencies``: what the functions import at run time."""
+    with pyproject.open("rb") as handle:
+        dependencies = tomllib.load(handle)["project"]["dependencies"]
+    return [str(requirement) for requirement in dependencies]
+
+
+def _find_pip() -> list[str] | None:
+    """pip for the cross-platform install. The uv-managed .venv has none; ``make install`` puts one in
+    .tools/. Any pip works: the target interpreter is given explicitly."""
+    if importlib.util.find_spec("pip") is not None:
+        return [sys.executable, "-m", "pip"]
+    tools_pip = PROJECT_ROOT / ".tools" / "bin" / "pip"
+    if tools_pip.exists():
+        return [str(tools_pip)]
+    found = shutil.which("pip3") or shutil.which("pip")
+    return [found] if found else None
+
+
+def _prune_runtime_provided(site_dir: Path) -> None:
+    for name in RUNTIME_PROVIDED:
+        for path in [site_dir / name, *site_dir.glob(f"{name}-*.dist-info")]:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+@jsii.implements(ILocalBundling)
+class LocalPipBundling:
+    """CDK's local bundling hook: returning False would make CDK fall back to Docker."""
+
+    def __init__(
+        self,
+        requirements: Sequence[str],
+        *,
+        source_dir: Path = FUNCTIONS_DIR,
+        cache_dir: Path = CACHE_DIR,
+        pip: Sequence[str] | None = None,
+        run: Runner = subprocess.run,
+    ) -> None:
+        self._requirements = list(requirements)
+        self._source_dir = source_dir
+        self._cache_dir = cache_dir
+        self._pip = list(pip) if pip is not None else _find_pip()
+        self._run = run
+
+    def try_bundle(self, output_dir: str, options: BundlingOptions) -> bool:
+        if self._pip is None:
+            return False
+        output = Path(output_dir)
+        shutil.copytree(self._dependencies(self._pip), output, dirs_exist_ok=True)
+        shutil.copytree(
+            self._source_dir / PACKAGE,
+            output / PACKAGE,
+            dirs_exist_ok=True,
+            ignore=shutil.ignore_patterns("__pycache__", "*.pyc", *SUBPACKAGES_NOT_SHIPPED),
+        )
+        return True
+
+    def _dependencies(self, pip: list[str]) -> Path:
+        """The installed requirements for the Lambda platform, from the cache or installed into it once."""
+        key = hashlib.sha256("\n".join([*PIP_TARGET_FLAGS, *RUNTIME_PROVIDED, *self._requirements]).encode())
+        installed = self._cache_dir / f"site-{key.hexdigest()[:16]}"
+        if installed.is_dir():
+            return installed
+        self._cache_dir.mkdir(parents=True, exist_ok=True)
+        # Install beside the final place and rename: an interrupted or concurrent synth never sees half a set.
+        staging = Path(tempfile.mkdtemp(prefix="staging-", dir=self._cache_dir))
+        try:
+            self._run(
+                [
+                    *pip,
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    "--no-compile",
+                    *PIP_TARGET_FLAGS,
+                    "--cache-dir",
+                    str(self._cache_dir / "pip"),
+                    "--target",
+                    str(staging),
+                    *self._requirements,
+                ],
+                check=True,
+            )
+            _prune_runtime_provided(staging)
+            try:
+                staging.rename(installed)
+            except OSError:
+                if not installed.is_dir():  # lost a race to an identical install, which is fine
+                    raise
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return installed
+
+
+def docker_command(requirements: Sequence[str]) -> list[str]:
+    """The same build inside the SAM image, for machines where local bundling is unavailable. It is also
+    part of the asset's source hash, so changing a requirement re-bundles."""
+    prune = " ".join(f"/asset-output/{name} /asset-output/{name}-*.dist-info" for name in RUNTIME_PROVIDED)
+    script = " && ".join(
+        [
+            f"pip install --no-compile --target /asset-output {shlex.join(requirements)}",
+            f"rm -rf {prune}",
+            f"cp -r {PACKAGE} /asset-output/",
+            *(f"rm -rf /asset-output/{PACKAGE}/{name}" for name in SUBPACKAGES_NOT_SHIPPED),
+        ]
+    )
+    return ["bash", "-c", script]
+
+
+def lambda_code(requirements: Sequence[str] | None = None) -> lambda_.Code:
+    """One asset for the three functions."""
+    requirements = list(requirements) if requirements is not None else runtime_requirements()
+    image: DockerImage = RUNTIME.bundling_image
+    return lambda_.Code.from_asset(
+        str(FUNCTIONS_DIR),
+        exclude=ASSET_EXCLUDES,
+        bundling=BundlingOptions(
+            image=image,
+            platform="linux/arm64",
+            command=docker_command(requirements),
+            local=LocalPipBundling(requirements),
+        ),
+    )

@@ -1,0 +1,188 @@
+"""Firing on the second: the executor and its delay queue, the EBS wake-up plumbing, and the sweeper.
+
+- The delay queue feeds the executor (batches of 10, no batching window: a window would add lateness).
+- One-time wake-ups live in a schedule group; EBS assumes the scheduler role, which may only invoke the
+  executor and dead-letter into the schedule DLQ.
+- The sweeper runs on a recurring EBS schedule ``rate(1 minute)`` in the default group, so the callers
+  that may delete wake-ups in punctual's group can never delete it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as event_sources
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_scheduler_targets as targets
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra.config import StageConfig
+from infra.events import Events
+from infra.lambdas import python_function
+from infra.queues import dead_letter_queue, encrypted_queue
+from infra.storage import Storage
+from punctual.service.settings import ServiceSettings
+
+EXECUTOR_TIMEOUT = Duration.seconds(30)
+# A failed delivery comes back only after the lease its attempt took has lapsed (the attempt claimed the
+# run at most one function timeout after receiving it), so a retry never finds its own stale lease.
+DELAY_QUEUE_VISIBILITY = Duration.seconds(
+    int(ServiceSettings().lease.total_seconds()) + int(EXECUTOR_TIMEOUT.to_seconds())
+)
+EXECUTOR_BATCH_SIZE = 10
+SWEEPER_TIMEOUT = Duration.seconds(60)
+SWEEP_RETRY_ATTEMPTS = 2
+SWEEP_MAX_EVENT_AGE = Duration.minutes(1)  # an older sweep is superseded by the next minute's
+
+
+class Firing(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        config: StageConfig,
+        code: lambda_.Code,
+        storage: Storage,
+        events: Events,
+        base_environment: Mapping[str, str],
+    ) -> None:
+        super().__init__(scope, id)
+        stack = Stack.of(self)
+
+        self.schedule_dead_letter_queue = dead_letter_queue(self, "ScheduleDeadLetters")
+        self.delay_dead_letter_queue = dead_letter_queue(self, "DelayDeadLetters")
+        # The executor counts SQS receives as publish attempts and marks the run failed itself on the
+        # MAX_ATTEMPTS-th; the redrive only catches deliveries whose every invocation crashed.
+        self.delay_queue = encrypted_queue(
+            self,
+            "DelayQueue",
+            visibility_timeout=DELAY_QUEUE_VISIBILITY,
+            dead_letter_queue=sqs.DeadLetterQueue(
+                max_receive_count=config.max_attempts, queue=self.delay_dead_letter_queue
+            ),
+        )
+        self.schedule_group = scheduler.ScheduleGroup(
+            self,
+            "WakeUps",
+            schedule_group_name=f"punctual-{config.name}",
+            # Wake-ups are derived state: the sweeper re-arms every live task from the table.
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        self.scheduler_role = iam.Role(
+            self,
+            "SchedulerRole",
+            description=f"punctual {config.name}: EventBridge Scheduler invokes the executor",
+            assumed_by=iam.ServicePrincipal(
+                "scheduler.amazonaws.com",
+                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
+            ),
+        )
+        self._wake_up_arns = stack.format_arn(
+            service="scheduler",
+            resource="schedule",
+            resource_name=f"{self.schedule_group.schedule_group_name}/*",
+        )
+        self.arming_environment: dict[str, str] = {
+            "DELAY_QUEUE_URL": self.delay_queue.queue_url,
+            "SCHEDULE_GROUP": self.schedule_group.schedule_group_name,
+            "SCHEDULER_ROLE_ARN": self.scheduler_role.role_arn,
+            "SCHEDULE_DLQ_ARN": self.schedule_dead_letter_queue.queue_arn,
+        }
+
+        self.executor = python_function(
+            self,
+            "Executor",
+            config=config,
+            code=code,
+            handler="punctual.handlers.executor.handler",
+            description="fires occurrences from the delay queue and EBS wake-ups",
+            environment={
+                **base_environment,
+                **self.arming_environment,
+                "TOPIC_ARN": events.topic.topic_arn,
+                "TOPIC_FIFO": "true" if events.fifo else "false",
+            },
+            timeout=EXECUTOR_TIMEOUT,
+            memory_size=1024,  # CPU scales with memory: a faster cold start is less lateness
+        )
+        self.executor.add_event_source(
+            event_sources.SqsEventSource(
+                self.delay_queue,
+                batch_size=EXECUTOR_BATCH_SIZE,
+                report_batch_item_failures=True,
+            )
+        )
+        storage.grant_read_write(self.executor, indexes=False)
+        events.grant_publish(self.executor)
+        self.grant_arming(self.executor)
+
+        # EBS may invoke the executor and nothing else, and dead-letter what it could not deliver.
+        self.scheduler_role.add_to_policy(
+            iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[self.executor.function_arn])
+        )
+        self.scheduler_role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["sqs:SendMessage"], resources=[self.schedule_dead_letter_queue.queue_arn]
+            )
+        )
+
+        self.sweeper = python_function(
+            self,
+            "Sweeper",
+            config=config,
+            code=code,
+            handler="punctual.handlers.sweeper.handler",
+            description="re-arms lost wake-ups and applies misfire policies",
+            environment={
+                **base_environment,
+                **self.arming_environment,
+                "EXECUTOR_ARN": self.executor.function_arn,
+            },
+            timeout=SWEEPER_TIMEOUT,
+            retry_attempts=0,  # a failed sweep is repeated by the next minute's anyway
+        )
+        storage.grant_read_write(self.sweeper, indexes=True)
+        self.grant_arming(self.sweeper)
+        self.sweep_schedule = scheduler.Schedule(
+            self,
+            "SweepEveryMinute",
+            description=f"punctual {config.name}: sweep every minute",
+            schedule=scheduler.ScheduleExpression.rate(Duration.minutes(1)),
+            target=targets.LambdaInvoke(
+                self.sweeper,
+                retry_attempts=SWEEP_RETRY_ATTEMPTS,
+                max_event_age=SWEEP_MAX_EVENT_AGE,
+                dead_letter_queue=self.schedule_dead_letter_queue,
+            ),
+        )
+
+    @property
+    def dead_letter_queues(self) -> dict[str, sqs.IQueue]:
+        return {
+            "DelayQueue": self.delay_dead_letter_queue,
+            "Schedules": self.schedule_dead_letter_queue,
+        }
+
+    def grant_arming(self, grantee: iam.IGrantable) -> None:
+        """What arming an occurrence takes: create/delete wake-ups in punctual's group (passing the
+        scheduler role to EBS) and send to the delay queue."""
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["scheduler:CreateSchedule", "scheduler:DeleteSchedule"],
+            resource_arns=[self._wake_up_arns],
+        )
+        grantee.grant_principal.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["iam:PassRole"],
+                resources=[self.scheduler_role.role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}},
+            )
+        )
+        iam.Grant.add_to_principal(
+            grantee=grantee, actions=["sqs:SendMessage"], resource_arns=[self.delay_queue.queue_arn]
+        )

@@ -1,0 +1,73 @@
+"""One punctual environment: ``punctual-<stage>``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from infra.api import Api
+from infra.bundling import lambda_code
+from infra.config import StageConfig
+from infra.events import Events
+from infra.firing import Firing
+from infra.monitoring import Monitoring
+from infra.storage import Storage
+
+
+class PunctualStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        config: StageConfig,
+        code: lambda_.Code | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, id, **kwargs)
+        code = code or lambda_code()
+        storage = Storage(self, "Storage", config=config)
+        events = Events(self, "Events", config=config)
+        base_environment = {**config.tunables_environment(), "TABLE_NAME": storage.table.table_name}
+        firing = Firing(
+            self,
+            "Firing",
+            config=config,
+            code=code,
+            storage=storage,
+            events=events,
+            base_environment=base_environment,
+        )
+        api = Api(
+            self,
+            "Api",
+            config=config,
+            code=code,
+            storage=storage,
+            firing=firing,
+            base_environment=base_environment,
+        )
+        Monitoring(
+            self,
+            "Monitoring",
+            config=config,
+            key=events.key,
+            dead_letter_queues={**firing.dead_letter_queues, "Events": events.dead_letter_queue},
+            functions={"Api": api.function, "Executor": firing.executor, "Sweeper": firing.sweeper},
+            rest_api=api.rest_api,
+        )
+
+        CfnOutput(self, "ApiUrl", value=api.rest_api.url, description="Base URL of the punctual API")
+        CfnOutput(self, "TopicArn", value=events.topic.topic_arn, description="Subscribe here for fired events")
+        CfnOutput(
+            self,
+            "ApiKeyId",
+            value=api.api_key.key_id,
+            description="aws apigateway get-api-key --include-value --api-key <id> reveals the key",
+        )
+        CfnOutput(
+            self, "EventsQueueUrl", value=events.queue.queue_url, description="Fired events, raw JSON bodies"
+        )

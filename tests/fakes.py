@@ -1,0 +1,373 @@
+"""In-memory implementations of every port in ``punctual.service.ports``, faithful to each contract.
+
+Each fake records the calls it received (``calls``) and can be told to fail (``fail_next``) so tests can
+pin down compensation and retry behaviour without I/O. Records are frozen dataclasses, so the fakes keep
+them as they are (no copies needed).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from punctual.domain.errors import AlreadyExistsError, StaleWriteError
+from punctual.domain.model import Context, FiredEvent, Link, Run, Task, TaskStatus
+from punctual.domain.timefmt import format_instant, sortable
+from punctual.service.arming import Arming
+from punctual.service.commands import CreateTask, ScheduleInput
+from punctual.service.firing import FiringService
+from punctual.service.ports import NullMetrics, StorePage, TaskFilter
+from punctual.service.runs import RunService
+from punctual.service.settings import ServiceSettings
+from punctual.service.tasks import TaskService
+
+DEFAULT_START = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
+
+
+class FakeClock:
+    """A clock that only moves when told to (or when something sleeps on it)."""
+
+    def __init__(self, start: datetime = DEFAULT_START) -> None:
+        if start.tzinfo is None:
+            raise ValueError("FakeClock needs an aware datetime")
+        self._now = start.astimezone(UTC)
+        self.sleeps: list[float] = []
+
+    def now(self) -> datetime:
+        return self._now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        if seconds > 0:
+            self._now += timedelta(seconds=seconds)
+
+    def advance(self, **delta: float) -> datetime:
+        """``clock.advance(minutes=5)``: move forward by a timedelta built from the keyword arguments."""
+        self._now += timedelta(**delta)
+        return self._now
+
+    def set(self, instant: datetime) -> None:
+        self._now = instant.astimezone(UTC)
+
+
+class SequentialIds:
+    """Deterministic 32-lowercase-hex ids: 000...001, 000...002, ..."""
+
+    def __init__(self, start: int = 1) -> None:
+        self._next = start
+        self.issued: list[str] = []
+
+    def new_id(self) -> str:
+        value = f"{self._next:032x}"
+        self._next += 1
+        self.issued.append(value)
+        return value
+
+
+class _FailureInjection:
+    """``fail_next(method, exc)`` queues one failure for the next call of ``method``; calls are recorded."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self._failures: dict[str, deque[BaseException]] = defaultdict(deque)
+
+    def _queue_failure(self, method: str, exc: BaseException, times: int = 1) -> None:
+        if not callable(getattr(self, method, None)):
+            raise AttributeError(f"{type(self).__name__} has no method {method!r}")
+        self._failures[method].extend([exc] * times)
+
+    def _enter(self, method: str) -> None:
+        """Record the call, then raise a queued failure (before any effect, like a failed AWS call)."""
+        self.calls.append(method)
+        pending = self._failures.get(method)
+        if pending:
+            raise pending.popleft()
+
+
+def _task_sort_key(task: Task) -> str:
+    return f"{sortable(task.created_at)}#{task.id}"
+
+
+def _run_sort_key(run: Run) -> str:
+    return f"{sortable(run.triggered_at)}#{run.tracking_id}"
+
+
+def _wake_instant(task: Task) -> datetime | None:
+    return task.in_flight if task.in_flight is not None else task.next_run_at
+
+
+def _matches(task: Task, task_filter: TaskFilter) -> bool:
+    if task_filter.statuses is not None and task.status not in task_filter.statuses:
+        return False
+    if task_filter.name is not None and task.name != task_filter.name:
+        return False
+    return all(task.metadata.get(key) == value for key, value in task_filter.metadata.items())
+
+
+class FakeStore(_FailureInjection):
+    """Dict-backed TaskStore. Continuations are ``{"after": "<sortable instant>#<id>"}`` (the last item's
+    index sort key), present only when more matching items follow."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tasks: dict[str, Task] = {}
+        self.runs: dict[str, Run] = {}
+        self.idempotency: dict[tuple[str, str], str] = {}
+
+    def fail_next(self, method: str, exc: BaseException, *, times: int = 1) -> None:
+        self._queue_failure(method, exc, times)
+
+    # --- tasks ---------------------------------------------------------------------------------
+    def create_task(self, task: Task) -> None:
+        self._enter("create_task")
+        if task.id in self.tasks:
+            raise AlreadyExistsError(f"task {task.id} exists")
+        if task.idempotency_key is not None:
+            reservation = (task.context.key, task.idempotency_key)
+            if reservation in self.idempotency:
+                raise AlreadyExistsError(f"idempotency key {task.idempotency_key!r} is reserved")
+            self.idempotency[reservation] = task.id
+        self.tasks[task.id] = task
+
+    def task_for_idempotency_key(self, context: Context, key: str) -> Task | None:
+        self._enter("task_for_idempotency_key")
+        task_id = self.idempotency.get((context.key, key))
+        return None if task_id is None else self.tasks.get(task_id)
+
+    def delete_task(self, task: Task) -> None:
+        self._enter("delete_task")
+        self.tasks.pop(task.id, None)
+        if task.idempotency_key is not None:
+            reservation = (task.context.key, task.idempotency_key)
+            if self.idempotency.get(reservation) == task.id:
+                del self.idempotency[reservation]
+
+    def get_task(self, task_id: str, *, consistent: bool = False) -> Task | None:
+        self._enter("get_task")
+        return self.tasks.get(task_id)
+
+    def save_task(self, task: Task, *, expected_version: int) -> None:
+        self._enter("save_task")
+        stored = self.tasks.get(task.id)
+        if stored is None or stored.version != expected_version:
+            raise StaleWriteError(f"task {task.id} is not at version {expected_version}")
+        self.tasks[task.id] = task
+
+    def query_tasks(
+        self, context: Context, task_filter: TaskFilter, *, limit: int, continuation: dict[str, Any] | None
+    ) -> StorePage[Task]:
+        self._enter("query_tasks")
+        after = None if continuation is None else str(continuation["after"])
+        matching = sorted(
+            (
+                task
+                for task in self.tasks.values()
+                if task.context == context
+                and _matches(task, task_filter)
+                and (after is None or _task_sort_key(task) < after)
+            ),
+            key=_task_sort_key,
+            reverse=True,
+        )
+        page = matching[:limit]
+        more = len(matching) > limit
+        return StorePage(page, {"after": _task_sort_key(page[-1])} if more and page else None)
+
+    def tasks_needing_attention(self, before: datetime, *, limit: int) -> list[Task]:
+        self._enter("tasks_needing_attention")
+        due = []
+        for task in self.tasks.values():
+            wake = _wake_instant(task)
+            if task.status is TaskStatus.SCHEDULED and wake is not None and wake <= before:
+                due.append((wake, task))
+        due.sort(key=lambda pair: (pair[0], pair[1].id))
+        return [task for _, task in due[:limit]]
+
+    # --- runs ----------------------------------------------------------------------------------
+    def get_task_and_run(self, task_id: str, tracking_id: str) -> tuple[Task | None, Run | None]:
+        self._enter("get_task_and_run")
+        return self.tasks.get(task_id), self.runs.get(tracking_id)
+
+    def claim(self, task: Task, *, expected_version: int, run: Run) -> None:
+        """Both conditions are checked before anything is written; a moved task wins over an existing run."""
+        self._enter("claim")
+        stored = self.tasks.get(task.id)
+        if stored is None or stored.version != expected_version:
+            raise StaleWriteError(f"task {task.id} is not at version {expected_version}")
+        if run.tracking_id in self.runs:
+            raise AlreadyExistsError(f"run {run.tracking_id} exists")
+        self.tasks[task.id] = task
+        self.runs[run.tracking_id] = run
+
+    def put_run(self, run: Run) -> None:
+        self._enter("put_run")
+        if run.tracking_id in self.runs:
+            raise AlreadyExistsError(f"run {run.tracking_id} exists")
+        self.runs[run.tracking_id] = run
+
+    def get_run(self, tracking_id: str) -> Run | None:
+        self._enter("get_run")
+        return self.runs.get(tracking_id)
+
+    def save_run(self, run: Run, *, expected_attempt: int) -> None:
+        self._enter("save_run")
+        self._check_attempt(run, expected_attempt)
+        self.runs[run.tracking_id] = run
+
+    def finish(
+        self, run: Run, *, expected_attempt: int, task: Task | None, expected_in_flight: datetime | None
+    ) -> bool:
+        self._enter("finish")
+        self._check_attempt(run, expected_attempt)
+        self.runs[run.tracking_id] = run
+        if task is None:
+            return True
+        stored = self.tasks.get(task.id)
+        if stored is None or stored.in_flight != expected_in_flight:
+            return False
+        self.tasks[task.id] = task
+        return True
+
+    def list_runs(self, task_id: str, *, limit: int, continuation: dict[str, Any] | None) -> StorePage[Run]:
+        self._enter("list_runs")
+        after = None if continuation is None else str(continuation["after"])
+        matching = sorted(
+            (
+                run
+                for run in self.runs.values()
+                if run.task_id == task_id and (after is None or _run_sort_key(run) < after)
+            ),
+            key=_run_sort_key,
+            reverse=True,
+        )
+        page = matching[:limit]
+        more = len(matching) > limit
+        return StorePage(page, {"after": _run_sort_key(page[-1])} if more and page else None)
+
+    def _check_attempt(self, run: Run, expected_attempt: int) -> None:
+        stored = self.runs.get(run.tracking_id)
+        if stored is None or stored.attempt != expected_attempt:
+            raise StaleWriteError(f"run {run.tracking_id} is not at attempt {expected_attempt}")
+
+
+class FakeScheduler(_FailureInjection):
+    """EventBridge Scheduler: ``wakes`` maps each armed link to its wake-up instant."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.wakes: dict[Link, datetime] = {}
+        self.cancelled: list[Link] = []
+
+    def fail_next(self, exc: BaseException, method: str = "wake_at", *, times: int = 1) -> None:
+        self._queue_failure(method, exc, times)
+
+    def wake_at(self, link: Link, instant: datetime) -> None:
+        self._enter("wake_at")
+        self.wakes[link] = instant
+
+    def cancel_wake(self, link: Link) -> None:
+        self._enter("cancel_wake")
+        self.cancelled.append(link)
+        self.wakes.pop(link, None)
+
+
+class FakeQueue(_FailureInjection):
+    """The delay queue: ``messages`` holds (link, delay_seconds) in send order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[tuple[Link, int]] = []
+
+    def fail_next(self, exc: BaseException, *, times: int = 1) -> None:
+        self._queue_failure("enqueue", exc, times)
+
+    def enqueue(self, link: Link, delay_seconds: int) -> None:
+        self._enter("enqueue")
+        if not 0 <= delay_seconds <= 900:
+            raise ValueError(f"DelaySeconds must be 0..900, got {delay_seconds}")
+        self.messages.append((link, delay_seconds))
+
+    def drain(self) -> list[tuple[Link, int]]:
+        drained, self.messages = self.messages, []
+        return drained
+
+
+class FakePublisher(_FailureInjection):
+    def __init__(self) -> None:
+        super().__init__()
+        self.published: list[FiredEvent] = []
+
+    def fail_next(self, exc: BaseException) -> None:
+        self._queue_failure("publish", exc)
+
+    def fail_times(self, times: int, exc: BaseException) -> None:
+        self._queue_failure("publish", exc, times)
+
+    def publish(self, event: FiredEvent) -> str:
+        self._enter("publish")
+        self.published.append(event)
+        return f"msg-{len(self.published)}"
+
+
+@dataclass
+class Services:
+    """Every use case wired over in-memory fakes, with the fakes exposed for assertions."""
+
+    clock: FakeClock
+    ids: SequentialIds
+    store: FakeStore
+    scheduler: FakeScheduler
+    queue: FakeQueue
+    publisher: FakePublisher
+    metrics: NullMetrics
+    settings: ServiceSettings
+    arming: Arming
+    tasks: TaskService
+    runs: RunService
+    firing: FiringService
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def make_services(
+    start: datetime = DEFAULT_START, settings: ServiceSettings | None = None, **setting_overrides: Any
+) -> Services:
+    """``make_services()``, or ``make_services(max_bulk_items=3)`` to override settings fields."""
+    if settings is None:
+        settings = ServiceSettings(cursor_secret=b"test", **setting_overrides)
+    elif setting_overrides:
+        raise TypeError("pass either settings or setting overrides, not both")
+    clock, ids, store = FakeClock(start), SequentialIds(), FakeStore()
+    scheduler, queue, publisher, metrics = FakeScheduler(), FakeQueue(), FakePublisher(), NullMetrics()
+    arming = Arming(scheduler, queue, settings)
+    return Services(
+        clock=clock,
+        ids=ids,
+        store=store,
+        scheduler=scheduler,
+        queue=queue,
+        publisher=publisher,
+        metrics=metrics,
+        settings=settings,
+        arming=arming,
+        tasks=TaskService(store, arming, clock, ids, settings, metrics),
+        runs=RunService(store, queue, clock, ids, settings, metrics),
+        firing=FiringService(store, arming, queue, publisher, clock, settings, metrics),
+    )
+
+
+def create_one_time(
+    services: Services, context: Context, *, after: timedelta = timedelta(hours=1), **fields: Any
+) -> Task:
+    """Schedule a one-time task ``after`` from the fake now through the real use case."""
+    at = format_instant(services.clock.now() + after)
+    task, _ = services.tasks.create(context, CreateTask(ScheduleInput(at=at), **fields))
+    return task
+
+
+def create_recurring(
+    services: Services, context: Context, *, every: str = "5 minutes", **fields: Any
+) -> Task:
+    task, _ = services.tasks.create(context, CreateTask(ScheduleInput(every=every), **fields))
+    return task

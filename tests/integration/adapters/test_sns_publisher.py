@@ -1,0 +1,157 @@
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from punctual.adapters.sns_publisher import SnsEventPublisher
+from punctual.domain.model import FiredEvent, RunKind
+
+from tests.support.aws_calls import count_aws_calls
+
+SCHEDULED = datetime(2026, 12, 1, 9, tzinfo=UTC)
+TASK_ID = "0123456789abcdef0123456789abcdef"
+
+
+def fired(**changes: Any) -> FiredEvent:
+    fields: dict[str, Any] = {
+        "task_id": TASK_ID,
+        "tracking_id": "fedcba9876543210fedcba9876543210",
+        "name": "nightly-report",
+        "scheduled_for": SCHEDULED,
+        "fired_at": SCHEDULED + timedelta(milliseconds=42),
+        "lateness_ms": 42,
+        "message": {"report": "sales", "n": [1, 2]},
+        "metadata": {"env": "prod", "team": "billing"},
+        "attempt": 1,
+        "dedup_key": f"{TASK_ID}#2026-12-01T09:00:00Z",
+        "tenant": "acme",
+        "user": "alice",
+    }
+    fields.update(changes)
+    return FiredEvent(**fields)
+
+
+def subscribed_queue(
+    sns: Any, sqs: Any, topic_arn: str, name: str, filter_policy: dict[str, Any] | None = None
+) -> str:
+    attributes = {"FifoQueue": "true"} if name.endswith(".fifo") else {}
+    url = str(sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"])
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    subscription = {"RawMessageDelivery": "true"}
+    if filter_policy is not None:
+        subscription["FilterPolicy"] = json.dumps(filter_policy)
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn, Attributes=subscription)
+    return url
+
+
+def drain(sqs: Any, url: str) -> list[dict[str, Any]]:
+    messages: list[dict[str, Any]] = sqs.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"], WaitTimeSeconds=0
+    ).get("Messages", [])
+    return messages
+
+
+def attribute_values(message: dict[str, Any]) -> dict[str, str]:
+    return {name: attr["StringValue"] for name, attr in message.get("MessageAttributes", {}).items()}
+
+
+@pytest.fixture
+def topic_arn(sns_client: Any) -> str:
+    return str(sns_client.create_topic(Name="punctual-fired")["TopicArn"])
+
+
+def test_subscriber_receives_the_body_and_filterable_attributes(
+    sns_client: Any, sqs_client: Any, topic_arn: str
+) -> None:
+    url = subscribed_queue(sns_client, sqs_client, topic_arn, "subscriber")
+    event = fired()
+
+    with count_aws_calls(sns_client) as calls:
+        message_id = SnsEventPublisher(topic_arn, client=sns_client).publish(event)
+
+    assert calls.counts == {"sns.Publish": 1}
+    [message] = drain(sqs_client, url)
+    assert json.loads(message["Body"]) == event.body()
+    assert json.loads(message["Body"])["type"] == "task.fired"
+    assert attribute_values(message) == {
+        "type": "task.fired",
+        "task_id": TASK_ID,
+        "tenant": "acme",
+        "user": "alice",
+        "name": "nightly-report",
+        "run_kind": "scheduled",
+        "metadata.env": "prod",
+        "metadata.team": "billing",
+    }
+    assert message_id
+
+
+def test_manual_run_without_user_or_name(sns_client: Any, sqs_client: Any, topic_arn: str) -> None:
+    url = subscribed_queue(sns_client, sqs_client, topic_arn, "subscriber")
+    event = fired(user=None, name=None, metadata={}, kind=RunKind.MANUAL, dedup_key=f"{TASK_ID}#manual#x")
+
+    SnsEventPublisher(topic_arn, client=sns_client).publish(event)
+
+    [message] = drain(sqs_client, url)
+    assert attribute_values(message) == {
+        "type": "task.fired",
+        "task_id": TASK_ID,
+        "tenant": "acme",
+        "run_kind": "manual",
+    }
+    assert json.loads(message["Body"])["run_kind"] == "manual"
+
+
+def test_filter_policy_on_metadata_receives_only_matching_events(
+    sns_client: Any, sqs_client: Any, topic_arn: str
+) -> None:
+    prod_only = subscribed_queue(sns_client, sqs_client, topic_arn, "prod-only", {"metadata.env": ["prod"]})
+    everything = subscribed_queue(sns_client, sqs_client, topic_arn, "everything")
+    publisher = SnsEventPublisher(topic_arn, client=sns_client)
+
+    for env in ("prod", "staging", "prod"):
+        publisher.publish(fired(metadata={"env": env}, tracking_id=f"{env:0<32}"))
+    publisher.publish(fired(metadata={}))
+
+    assert sorted(json.loads(m["Body"])["metadata"]["env"] for m in drain(sqs_client, prod_only)) == [
+        "prod",
+        "prod",
+    ]
+    assert len(drain(sqs_client, everything)) == 4
+
+
+def test_fifo_topic_deduplicates_on_the_dedup_key(sns_client: Any, sqs_client: Any) -> None:
+    topic_arn = sns_client.create_topic(Name="punctual-fired.fifo", Attributes={"FifoTopic": "true"})[
+        "TopicArn"
+    ]
+    url = subscribed_queue(sns_client, sqs_client, topic_arn, "subscriber.fifo")
+    publisher = SnsEventPublisher(topic_arn, fifo=True, client=sns_client)
+    first = fired()
+    redelivered = fired(
+        attempt=2, fired_at=SCHEDULED + timedelta(seconds=3)
+    )  # same occurrence, retried publish
+    next_occurrence = fired(
+        scheduled_for=SCHEDULED + timedelta(hours=1), dedup_key=f"{TASK_ID}#2026-12-01T10:00:00Z"
+    )
+
+    for event in (first, redelivered, next_occurrence):
+        assert publisher.publish(event)
+
+    messages = drain(sqs_client, url)
+    assert [json.loads(m["Body"])["dedup_key"] for m in messages] == [
+        first.dedup_key,
+        next_occurrence.dedup_key,
+    ]
+    assert json.loads(messages[0]["Body"])["attempt"] == 1
+
+
+def test_standard_topic_publish_sends_no_fifo_parameters(sns_client: Any, topic_arn: str) -> None:
+    captured: list[dict[str, Any]] = []
+    sns_client.meta.events.register(
+        "provide-client-params.sns.Publish", lambda params, **_: captured.append(params)
+    )
+
+    SnsEventPublisher(topic_arn, client=sns_client).publish(fired())
+
+    assert "MessageGroupId" not in captured[0]
+    assert "MessageDeduplicationId" not in captured[0]

@@ -1,0 +1,178 @@
+"""The in-memory fakes honour the port contracts the adapters implement (so service tests mean something)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from punctual.domain.errors import AlreadyExistsError, StaleWriteError
+from punctual.domain.model import (
+    Context,
+    Link,
+    Run,
+    RunKind,
+    RunStatus,
+    Schedule,
+    ScheduleKind,
+    Task,
+    TaskStatus,
+)
+from punctual.service.ports import TaskFilter
+
+from tests.fakes import FakeClock, FakePublisher, FakeQueue, FakeScheduler, FakeStore, SequentialIds
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+ACME = Context("acme")
+
+
+def _task(task_id: str, *, created: int = 0, **changes: object) -> Task:
+    task = Task(
+        id=task_id,
+        context=ACME,
+        schedule=Schedule(ScheduleKind.AT, at=T0 + timedelta(hours=1)),
+        status=TaskStatus.SCHEDULED,
+        version=1,
+        created_at=T0 + timedelta(seconds=created),
+        updated_at=T0,
+        next_run_at=T0 + timedelta(hours=1),
+    )
+    return task.evolve(**changes)
+
+
+def _run(tracking_id: str, task_id: str = "t1", *, at: int = 0, attempt: int = 0) -> Run:
+    instant = T0 + timedelta(seconds=at)
+    return Run(
+        tracking_id, task_id, ACME, RunKind.SCHEDULED, RunStatus.RUNNING, instant, instant, attempt=attempt
+    )
+
+
+def test_clock_moves_only_when_told() -> None:
+    clock = FakeClock(T0)
+    assert clock.now() == T0
+    clock.sleep(0.25)
+    clock.advance(minutes=1)
+    assert clock.now() == T0 + timedelta(minutes=1, seconds=0.25)
+    assert clock.sleeps == [0.25]
+
+
+def test_sequential_ids_are_32_hex() -> None:
+    ids = SequentialIds()
+    first, second = ids.new_id(), ids.new_id()
+    assert first != second
+    assert len(first) == 32 and int(first, 16) == 1
+
+
+def test_create_reserves_the_idempotency_key_per_context() -> None:
+    store = FakeStore()
+    store.create_task(_task("t1", idempotency_key="k"))
+    with pytest.raises(AlreadyExistsError):
+        store.create_task(_task("t2", idempotency_key="k"))
+    store.create_task(_task("t3", idempotency_key="k", context=Context("acme", "alice")))
+    assert store.task_for_idempotency_key(ACME, "k") == store.tasks["t1"]
+    store.delete_task(store.tasks["t1"])
+    assert store.task_for_idempotency_key(ACME, "k") is None
+    store.create_task(_task("t2", idempotency_key="k"))
+
+
+def test_save_is_conditional_on_the_version() -> None:
+    store = FakeStore()
+    store.create_task(_task("t1"))
+    store.save_task(_task("t1", version=2), expected_version=1)
+    with pytest.raises(StaleWriteError):
+        store.save_task(_task("t1", version=3), expected_version=1)
+    with pytest.raises(StaleWriteError):
+        store.save_task(_task("missing", version=2), expected_version=1)
+    assert store.tasks["t1"].version == 2
+
+
+def test_query_is_newest_first_filtered_and_continues() -> None:
+    store = FakeStore()
+    for index in range(5):
+        store.create_task(_task(f"t{index}", created=index, metadata={"n": str(index % 2)}))
+    store.create_task(_task("other", created=9, context=Context("globex")))
+    page = store.query_tasks(ACME, TaskFilter(metadata={"n": "0"}), limit=2, continuation=None)
+    assert [task.id for task in page.items] == ["t4", "t2"]
+    assert page.continuation is not None
+    rest = store.query_tasks(ACME, TaskFilter(metadata={"n": "0"}), limit=2, continuation=page.continuation)
+    assert [task.id for task in rest.items] == ["t0"]
+    assert rest.continuation is None
+
+
+def test_claim_checks_the_task_version_and_the_run() -> None:
+    store = FakeStore()
+    store.create_task(_task("t1"))
+    store.claim(_task("t1", version=2), expected_version=1, run=_run("r1"))
+    with pytest.raises(StaleWriteError):
+        store.claim(_task("t1", version=3), expected_version=1, run=_run("r2"))
+    with pytest.raises(AlreadyExistsError):
+        store.claim(_task("t1", version=3), expected_version=2, run=_run("r1"))
+    assert store.tasks["t1"].version == 2
+    assert set(store.runs) == {"r1"}
+
+
+def test_finish_is_fenced_by_attempt_and_in_flight() -> None:
+    store = FakeStore()
+    store.create_task(_task("t1", in_flight=T0))
+    store.put_run(_run("r1", attempt=1))
+    with pytest.raises(StaleWriteError):
+        store.finish(_run("r1", attempt=2), expected_attempt=2, task=None, expected_in_flight=None)
+    saved = store.finish(_run("r1", attempt=1), expected_attempt=1, task=_task("t1"), expected_in_flight=None)
+    assert saved is False
+    assert store.tasks["t1"].in_flight == T0
+    assert store.finish(_run("r1", attempt=1), expected_attempt=1, task=_task("t1"), expected_in_flight=T0)
+    assert store.tasks["t1"].in_flight is None
+
+
+def test_runs_list_newest_first_with_continuation() -> None:
+    store = FakeStore()
+    for index in range(3):
+        store.put_run(_run(f"r{index}", at=index))
+    store.put_run(_run("x", "t2", at=10))
+    page = store.list_runs("t1", limit=2, continuation=None)
+    assert [run.tracking_id for run in page.items] == ["r2", "r1"]
+    rest = store.list_runs("t1", limit=2, continuation=page.continuation)
+    assert [run.tracking_id for run in rest.items] == ["r0"]
+
+
+def test_tasks_needing_attention_uses_in_flight_first_and_only_scheduled() -> None:
+    store = FakeStore()
+    store.create_task(_task("late", next_run_at=T0))
+    store.create_task(_task("stuck", next_run_at=T0 + timedelta(days=1), in_flight=T0 - timedelta(minutes=1)))
+    store.create_task(_task("future", next_run_at=T0 + timedelta(hours=1)))
+    store.create_task(_task("paused", status=TaskStatus.PAUSED, next_run_at=T0))
+    assert [task.id for task in store.tasks_needing_attention(T0, limit=10)] == ["stuck", "late"]
+    assert [task.id for task in store.tasks_needing_attention(T0, limit=1)] == ["stuck"]
+
+
+def test_failures_are_injected_once_before_any_effect() -> None:
+    store, scheduler, queue, publisher = FakeStore(), FakeScheduler(), FakeQueue(), FakePublisher()
+    store.fail_next("create_task", RuntimeError("boom"))
+    with pytest.raises(RuntimeError):
+        store.create_task(_task("t1"))
+    assert store.tasks == {}
+    store.create_task(_task("t1"))
+    assert store.calls == ["create_task", "create_task"]
+
+    link = Link("t1", 1, T0)
+    scheduler.fail_next(RuntimeError("boom"))
+    with pytest.raises(RuntimeError):
+        scheduler.wake_at(link, T0)
+    scheduler.wake_at(link, T0)
+    scheduler.cancel_wake(link)
+    assert scheduler.wakes == {}
+
+    queue.fail_next(RuntimeError("boom"))
+    with pytest.raises(RuntimeError):
+        queue.enqueue(link, 5)
+    queue.enqueue(link, 5)
+    assert queue.drain() == [(link, 5)]
+    assert queue.messages == []
+
+    publisher.fail_times(2, RuntimeError("boom"))
+    with pytest.raises(RuntimeError):
+        publisher.publish(None)  # type: ignore[arg-type]
+    with pytest.raises(RuntimeError):
+        publisher.publish(None)  # type: ignore[arg-type]
+    assert publisher.published == []
+    with pytest.raises(AttributeError):
+        store.fail_next("no_such_method", RuntimeError())
