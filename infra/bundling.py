@@ -41,9 +41,10 @@ PIP_TARGET_FLAGS = (
     "3.12",
     "--only-binary=:all:",
 )
-# The Lambda runtime ships these (boto3 and what it needs); a bundled copy would shadow the runtime's
-# matching set and add tens of MB. aws-xray-sdk pulls botocore in, hence the pruning after pip.
-RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath")
+# Removed after pip: the Lambda runtime ships boto3 and what it needs (a bundled copy would shadow the
+# runtime's matching set and add tens of MB; aws-xray-sdk pulls botocore in), and console scripts in bin/
+# are never run.
+PRUNED = ("bin", "boto3", "botocore", "s3transfer", "jmespath")
 # Not part of any Lambda: ``punctual dev`` only, with dependencies the asset does not carry.
 SUBPACKAGES_NOT_SHIPPED = ("local",)
 # What never belongs in the asset (also keeps the source hash stable across local runs).
@@ -71,8 +72,8 @@ def _find_pip() -> list[str] | None:
     return [found] if found else None
 
 
-def _prune_runtime_provided(site_dir: Path) -> None:
-    for name in RUNTIME_PROVIDED:
+def _prune(site_dir: Path) -> None:
+    for name in PRUNED:
         for path in [site_dir / name, *site_dir.glob(f"{name}-*.dist-info")]:
             shutil.rmtree(path, ignore_errors=True)
 
@@ -111,7 +112,7 @@ class LocalPipBundling:
 
     def _dependencies(self, pip: list[str]) -> Path:
         """The installed requirements for the Lambda platform, from the cache or installed into it once."""
-        key = hashlib.sha256("\n".join([*PIP_TARGET_FLAGS, *RUNTIME_PROVIDED, *self._requirements]).encode())
+        key = hashlib.sha256("\n".join([*PIP_TARGET_FLAGS, *PRUNED, *self._requirements]).encode())
         installed = self._cache_dir / f"site-{key.hexdigest()[:16]}"
         if installed.is_dir():
             return installed
@@ -123,8 +124,9 @@ class LocalPipBundling:
                 [
                     *pip,
                     "install",
-                    "--quiet",
+                    "-qq",  # errors only: machine-level pip config can be chatty
                     "--disable-pip-version-check",
+                    "--no-warn-conflicts",  # the target dir is checked against pip's own environment
                     "--no-compile",
                     *PIP_TARGET_FLAGS,
                     "--cache-dir",
@@ -135,7 +137,7 @@ class LocalPipBundling:
                 ],
                 check=True,
             )
-            _prune_runtime_provided(staging)
+            _prune(staging)
             try:
                 staging.rename(installed)
             except OSError:
@@ -149,7 +151,7 @@ class LocalPipBundling:
 def docker_command(requirements: Sequence[str]) -> list[str]:
     """The same build inside the SAM image, for machines where local bundling is unavailable. It is also
     part of the asset's source hash, so changing a requirement re-bundles."""
-    prune = " ".join(f"/asset-output/{name} /asset-output/{name}-*.dist-info" for name in RUNTIME_PROVIDED)
+    prune = " ".join(f"/asset-output/{name} /asset-output/{name}-*.dist-info" for name in PRUNED)
     script = " && ".join(
         [
             f"pip install --no-compile --target /asset-output {shlex.join(requirements)}",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
@@ -10,6 +9,8 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.config import StageConfig
+from infra.lambdas import PunctualFunction
+from infra.nag import acknowledge
 from infra.queues import dead_letter_queue, encrypted_queue
 
 # A consumer that fails a message this many times has a bug; the DLQ keeps the event for inspection.
@@ -50,5 +51,11 @@ class Events(Construct):
         # Raw delivery: the queue's consumers read the fired event JSON itself, not an SNS envelope.
         self.topic.add_subscription(subscriptions.SqsSubscription(self.queue, raw_message_delivery=True))
 
-    def grant_publish(self, grantee: iam.IGrantable) -> None:
-        self.topic.grant_publish(grantee)
+    def grant_publish(self, function: PunctualFunction) -> None:
+        """sns:Publish on the topic, and the data keys of its KMS key that publishing needs."""
+        self.topic.grant_publish(function.role)
+        acknowledge(
+            function,
+            "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
+            "Publishing to the encrypted topic needs GenerateDataKey (and its variants) on that one key only.",
+        )

@@ -56,7 +56,11 @@ class PunctualStack(Stack):
             config=config,
             key=events.key,
             dead_letter_queues={**firing.dead_letter_queues, "Events": events.dead_letter_queue},
-            functions={"Api": api.function, "Executor": firing.executor, "Sweeper": firing.sweeper},
+            functions={
+                "Api": api.function.function,
+                "Executor": firing.executor.function,
+                "Sweeper": firing.sweeper.function,
+            },
             rest_api=api.rest_api,
         )
 

@@ -26,6 +26,10 @@ THROTTLING_CODES = frozenset(
         "RequestLimitExceeded",
         "TooManyRequestsException",
         "Throttling",
+        "Throttled",  # SNS
+        "RequestThrottled",  # SQS
+        "KMSThrottling",  # SNS/SQS with KMS-encrypted topics and queues
+        "KmsThrottled",
     }
 )
 # Per-item cancellation reasons that mean "try again shortly": capacity, or another transaction in flight.

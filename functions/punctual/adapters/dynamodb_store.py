@@ -81,8 +81,11 @@ class DynamoDbTaskStore:
             return
         reservation = items.idempotency_item(task.context, task.idempotency_key, task.id)
         codes = self._transact([{"Put": task_put}, {"Put": self._put(reservation, _ITEM_ABSENT)}])
-        if codes is not None:
+        if codes is None:
+            return
+        if codes[1] == REASON_CONDITION_FAILED:
             raise AlreadyExistsError(f"idempotency key {task.idempotency_key!r} is already used")
+        raise AlreadyExistsError(f"task {task.id} already exists")
 
     def task_for_idempotency_key(self, context: Context, key: str) -> Task | None:
         with aws_errors():
@@ -125,6 +128,7 @@ class DynamoDbTaskStore:
     def query_tasks(
         self, context: Context, task_filter: TaskFilter, *, limit: int, continuation: dict[str, Any] | None
     ) -> StorePage[Task]:
+        _check_limit(limit)
         if task_filter.statuses is not None and not task_filter.statuses:
             return StorePage(items=[], continuation=None)
         partition = schema.context_partition(context.key)
@@ -231,6 +235,7 @@ class DynamoDbTaskStore:
         return False
 
     def list_runs(self, task_id: str, *, limit: int, continuation: dict[str, Any] | None) -> StorePage[Run]:
+        _check_limit(limit)
         partition = schema.task_runs_partition(task_id)
         start = _start_key(continuation, partition, schema.run_key)
         request: dict[str, Any] = {
@@ -252,6 +257,7 @@ class DynamoDbTaskStore:
     # --- sweeper -----------------------------------------------------------------------------------
 
     def tasks_needing_attention(self, before: datetime, *, limit: int) -> list[Task]:
+        _check_limit(limit)
         upper = schema.due_upper_bound(before)
         due: list[Mapping[str, Any]] = []
         for shard in range(self._due_shards):
@@ -326,6 +332,11 @@ class DynamoDbTaskStore:
         except BotoCoreError as error:
             raise translate(error) from error
         return None
+
+
+def _check_limit(limit: int) -> None:
+    if limit < 1:
+        raise ValueError(f"limit must be at least 1, got {limit}")
 
 
 def _version_is(expected: int) -> tuple[str, dict[str, str], items.Item]:

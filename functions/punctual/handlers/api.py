@@ -7,8 +7,9 @@ optional shared secret (401). Everything else is routes; errors become JSON in h
 from __future__ import annotations
 
 import base64
-import dataclasses
 import binascii
+import dataclasses
+import functools
 import json
 import re
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
 
 from punctual import bootstrap
 from punctual.domain.errors import (
@@ -42,6 +44,17 @@ from punctual.handlers.request_models import (
     PipedreamCancel,
     PipedreamSchedule,
     UpdateTaskBody,
+)
+from punctual.handlers.response_models import (
+    BulkOut,
+    CancelledOut,
+    ErrorOut,
+    HealthOut,
+    RunOut,
+    RunPageOut,
+    ScheduledOut,
+    TaskOut,
+    TaskPageOut,
 )
 from punctual.service.commands import (
     BulkDelete,
@@ -71,10 +84,41 @@ F = TypeVar("F", bound=Callable[..., Any])
 _ROUTES: list[tuple[str, re.Pattern[str]]] = []
 
 
-def route(method: str, rule: str, **options: Any) -> Callable[[F], F]:
-    """``app.route`` that also remembers (method, path pattern), so a wrong method is a 405, not a 404."""
+_ERROR_DESCRIPTIONS = {
+    400: "Malformed input: wrong type, missing or unknown field, bad expression, invalid cursor",
+    401: "The shared secret is configured and was missing or wrong",
+    404: "No such record in the caller's context",
+    409: "The task's state does not allow this (already fired, being fired, cancelled)",
+    413: "The body or the message is too large",
+    422: "Well-formed but not acceptable: beyond the horizon, interval too short, no occurrence left",
+    429: "Throttled; retry after a moment",
+    503: "An AWS dependency failed; nothing was half-written",
+}
+_ALWAYS = (400, 401, 429, 503)
+
+
+def route(
+    method: str,
+    rule: str,
+    *,
+    summary: str,
+    tag: str,
+    answer: tuple[int, type[BaseModel] | None, str],
+    errors: tuple[int, ...] = (),
+) -> Callable[[F], F]:
+    """``app.route`` with the documented answers, remembering (method, path) so a wrong method is a 405."""
     _ROUTES.append((method, re.compile("^" + re.sub(r"<\w+>", "[^/]+", rule) + "$")))
-    return app.route(rule, method, **options)
+    status, model, description = answer
+    content = {"model": model} if model is not None else {"schema": {"type": "object"}}
+    responses: dict[int, Any] = {
+        status: {"description": description, "content": {content_types.APPLICATION_JSON: content}}
+    }
+    for code in sorted(set(_ALWAYS + errors)):
+        responses[code] = {
+            "description": _ERROR_DESCRIPTIONS[code],
+            "content": {content_types.APPLICATION_JSON: {"model": ErrorOut}},
+        }
+    return app.route(rule, method, summary=summary, tags=[tag], responses=responses)
 
 
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response[str]:
@@ -98,7 +142,14 @@ def _caller() -> Context:
 
 
 # --- Pipedream-compatible ---------------------------------------------------------------------------
-@route("POST", "/schedule", summary="Schedule a one-time task (Pipedream-compatible)", tags=["pipedream"])
+@route(
+    "POST",
+    "/schedule",
+    summary="Schedule a one-time task (Pipedream-compatible)",
+    tag="pipedream",
+    answer=(200, ScheduledOut, "Scheduled"),
+    errors=(413, 422),
+)
 def pipedream_schedule(body: PipedreamSchedule) -> Response[str]:
     command = CreateTask(schedule=ScheduleInput(at=body.timestamp), message=body.message)
     try:
@@ -122,12 +173,26 @@ def _cancelled(task_id: str) -> Response[str]:
     return _json(HTTPStatus.OK, {"id": task.id, "status": task.status.value})
 
 
-@route("POST", "/cancel", summary="Cancel a task (Pipedream-compatible)", tags=["pipedream"])
+@route(
+    "POST",
+    "/cancel",
+    summary="Cancel a task (Pipedream-compatible)",
+    tag="pipedream",
+    answer=(200, CancelledOut, "Cancelled (also when it already was)"),
+    errors=(404, 409),
+)
 def pipedream_cancel(body: PipedreamCancel) -> Response[str]:
     return _cancelled(body.id)
 
 
-@route("DELETE", "/cancel", summary="Cancel a task by ?id= or a JSON body {id}", tags=["pipedream"])
+@route(
+    "DELETE",
+    "/cancel",
+    summary="Cancel a task by ?id= or a JSON body {id}",
+    tag="pipedream",
+    answer=(200, CancelledOut, "Cancelled (also when it already was)"),
+    errors=(404, 409),
+)
 def pipedream_cancel_delete(
     task_id: Annotated[str | None, Query(alias="id", min_length=1, max_length=64)] = None,
 ) -> Response[str]:
@@ -141,7 +206,14 @@ def pipedream_cancel_delete(
 
 
 # --- tasks ------------------------------------------------------------------------------------------
-@route("POST", "/tasks", summary="Create a task: once (at), by interval (every) or by cron", tags=["tasks"])
+@route(
+    "POST",
+    "/tasks",
+    summary="Create a task: once (at), by interval (every) or by cron",
+    tag="tasks",
+    answer=(201, TaskOut, "Created; 200 with the first task when the idempotency key was seen"),
+    errors=(409, 413, 422),
+)
 def create_task(
     body: CreateTaskBody,
     idempotency_header: Annotated[str | None, Header(alias=IDEMPOTENCY_HEADER, max_length=255)] = None,
@@ -172,7 +244,11 @@ def create_task(
 
 
 @route(
-    "GET", "/tasks", summary="List the caller's tasks (filter by status, name, metadata.KEY)", tags=["tasks"]
+    "GET",
+    "/tasks",
+    summary="List the caller's tasks (filter by status, name, metadata.KEY=VALUE)",
+    tag="tasks",
+    answer=(200, TaskPageOut, "One page, newest first"),
 )
 def list_tasks(
     status: Annotated[str | None, Query(max_length=128)] = None,
@@ -198,7 +274,13 @@ def list_tasks(
     )
 
 
-@route("POST", "/tasks/bulk-delete", summary="Cancel tasks by ids or by filter", tags=["bulk"])
+@route(
+    "POST",
+    "/tasks/bulk-delete",
+    summary="Cancel tasks by ids or by filter",
+    tag="bulk",
+    answer=(200, BulkOut, "One result per task"),
+)
 def bulk_delete(body: BulkDeleteBody) -> Response[str]:
     task_filter = None
     if body.filter is not None:
@@ -209,13 +291,26 @@ def bulk_delete(body: BulkDeleteBody) -> Response[str]:
     return _json(HTTPStatus.OK, bulk_json(results))
 
 
-@route("POST", "/tasks/bulk-reschedule", summary="Move one-time tasks to new instants", tags=["bulk"])
+@route(
+    "POST",
+    "/tasks/bulk-reschedule",
+    summary="Move one-time tasks to new instants",
+    tag="bulk",
+    answer=(200, BulkOut, "One result per update"),
+)
 def bulk_reschedule(body: BulkRescheduleBody) -> Response[str]:
     command = BulkReschedule(updates=[RescheduleItem(id=item.id, at=item.at) for item in body.updates])
     return _json(HTTPStatus.OK, bulk_json(_punctual().tasks.bulk_reschedule(_caller(), command)))
 
 
-@route("GET", "/tasks/<task_id>", summary="Get a task", tags=["tasks"])
+@route(
+    "GET",
+    "/tasks/<task_id>",
+    summary="Get a task",
+    tag="tasks",
+    answer=(200, TaskOut, "The task"),
+    errors=(404,),
+)
 def get_task(task_id: str) -> Response[str]:
     return _json(HTTPStatus.OK, task_json(_punctual().tasks.get(_caller(), task_id)))
 
@@ -224,7 +319,14 @@ def get_task(task_id: str) -> Response[str]:
 _NULL_MEANS_ABSENT = frozenset({"at", "every", "cron", "paused", "misfire"})
 
 
-@route("PATCH", "/tasks/<task_id>", summary="Reschedule, change recurrence, pause or resume", tags=["tasks"])
+@route(
+    "PATCH",
+    "/tasks/<task_id>",
+    summary="Reschedule, change recurrence, pause or resume",
+    tag="tasks",
+    answer=(200, TaskOut, "The task after the change"),
+    errors=(404, 409, 413, 422),
+)
 def update_task(task_id: str, body: UpdateTaskBody) -> Response[str]:
     provided = frozenset(
         name
@@ -250,18 +352,39 @@ def update_task(task_id: str, body: UpdateTaskBody) -> Response[str]:
     return _json(HTTPStatus.OK, task_json(_punctual().tasks.update(_caller(), task_id, command)))
 
 
-@route("DELETE", "/tasks/<task_id>", summary="Cancel a task", tags=["tasks"])
+@route(
+    "DELETE",
+    "/tasks/<task_id>",
+    summary="Cancel a task",
+    tag="tasks",
+    answer=(200, TaskOut, "The cancelled task"),
+    errors=(404, 409),
+)
 def delete_task(task_id: str) -> Response[str]:
     return _json(HTTPStatus.OK, task_json(_punctual().tasks.cancel(_caller(), task_id)))
 
 
 # --- runs -------------------------------------------------------------------------------------------
-@route("POST", "/tasks/<task_id>/runs", summary="Run a task now; answers a tracking id", tags=["runs"])
+@route(
+    "POST",
+    "/tasks/<task_id>/runs",
+    summary="Run a task now; answers a tracking id",
+    tag="runs",
+    answer=(202, RunOut, "Accepted: the run is pending"),
+    errors=(404, 409),
+)
 def run_now(task_id: str) -> Response[str]:
     return _json(HTTPStatus.ACCEPTED, run_json(_punctual().runs.run_now(_caller(), task_id)))
 
 
-@route("GET", "/tasks/<task_id>/runs", summary="A task's runs, newest first", tags=["runs"])
+@route(
+    "GET",
+    "/tasks/<task_id>/runs",
+    summary="A task's runs, newest first",
+    tag="runs",
+    answer=(200, RunPageOut, "One page of runs"),
+    errors=(404,),
+)
 def list_runs(
     task_id: str,
     limit: Annotated[int | None, Query()] = None,
@@ -273,27 +396,58 @@ def list_runs(
     )
 
 
-@route("GET", "/runs/<tracking_id>", summary="A run's status by tracking id", tags=["runs"])
+@route(
+    "GET",
+    "/runs/<tracking_id>",
+    summary="A run's status by tracking id",
+    tag="runs",
+    answer=(200, RunOut, "The run"),
+    errors=(404,),
+)
 def get_run(tracking_id: str) -> Response[str]:
     return _json(HTTPStatus.OK, run_json(_punctual().runs.get(_caller(), tracking_id)))
 
 
 # --- service ----------------------------------------------------------------------------------------
-@route("GET", "/health", summary="Liveness", tags=["service"])
+@route("GET", "/health", summary="Liveness", tag="service", answer=(200, HealthOut, "Up"))
 def health() -> Response[str]:
     return _json(HTTPStatus.OK, {"status": "ok"})
 
 
-@route("GET", "/openapi.json", summary="This document", tags=["service"])
+@route(
+    "GET",
+    "/openapi.json",
+    summary="This document",
+    tag="service",
+    answer=(200, None, "The OpenAPI 3.1 document"),
+)
 def openapi_document() -> Response[str]:
-    document = app.get_openapi_json_schema(
-        title="punctual",
-        version="1",
-        description="Schedule a message to an SNS topic at an instant, by interval or by cron.",
-        security_schemes={"apiKey": APIKey.model_validate({"name": "x-api-key", "in": APIKeyIn.header})},
-        security=[{"apiKey": []}],
+    return Response(
+        status_code=HTTPStatus.OK.value, content_type=content_types.APPLICATION_JSON, body=_openapi()
     )
-    return Response(status_code=HTTPStatus.OK.value, content_type=content_types.APPLICATION_JSON, body=document)
+
+
+@functools.cache
+def _openapi() -> str:
+    document = json.loads(
+        app.get_openapi_json_schema(
+            title="punctual",
+            version="1",
+            description="Schedule a message to an SNS topic at an instant, by interval or by cron.",
+            security_schemes={"apiKey": APIKey.model_validate({"name": "x-api-key", "in": APIKeyIn.header})},
+            security=[{"apiKey": []}],
+        )
+    )
+    # Powertools documents its own 422 validation body on every route; ours are 400s with ErrorOut.
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            answer = operation["responses"].get("422")
+            if answer is not None and "HTTPValidationError" in json.dumps(answer):
+                del operation["responses"]["422"]
+    schemas = document.get("components", {}).get("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    return json.dumps(document)
 
 
 @app.not_found
@@ -320,8 +474,8 @@ def _body_bytes(event: dict[str, Any]) -> bytes:
         try:
             return base64.b64decode(raw, validate=True)
         except (binascii.Error, ValueError):
-            return raw.encode()
-    return raw.encode() if isinstance(raw, str) else b""
+            return raw.encode("utf-8", "surrogatepass")
+    return raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else b""
 
 
 def _header(event: dict[str, Any], name: str) -> str | None:

@@ -95,6 +95,10 @@ class FiringService:
             self._metrics.count("stale")
             return FireOutcome.STALE
         assert task is not None  # _link_is_current checked it
+        if task.in_flight is not None:
+            # One claimed occurrence per task at a time: while an earlier one is still being retried, a later
+            # one waits (and then fires coalesced), so a cancel that saw no in-flight occurrence is final.
+            raise OccurrenceBusy(f"task {task.id} is still firing {task.in_flight.isoformat()}")
 
         now = self._clock.now()
         remaining = (link.occurrence - now).total_seconds()
@@ -111,7 +115,7 @@ class FiringService:
     ) -> FireOutcome:
         following, passed = self._following(task, occurrence, now)
         late = now - occurrence
-        skip = task.misfire is MisfirePolicy.SKIP and late > self._settings.sweep_grace
+        skip = task.misfire is MisfirePolicy.SKIP and late >= self._settings.sweep_grace
         run = Run(
             tracking_id=tracking_id,
             task_id=task.id,
@@ -147,7 +151,7 @@ class FiringService:
 
         # Arm the next occurrence before publishing: a failed publish must not break the chain.
         if following is not None:
-            self._arming.arm(Link(task.id, claimed.version, following), now)
+            self._arm_next(Link(task.id, claimed.version, following), now)
         if skip:
             self._metrics.count("skipped", 1 + run.missed)
             self._metrics.lateness(run.lateness_ms or 0)
@@ -183,8 +187,17 @@ class FiringService:
         current = task if task is not None and task.in_flight == run.scheduled_for else None
         if current is not None and current.next_run_at is not None:
             # The crash may have come before the next occurrence was armed; arming is idempotent.
-            self._arming.arm(Link(current.id, current.version, current.next_run_at), now)
+            self._arm_next(Link(current.id, current.version, current.next_run_at), now)
         return self._publish_and_finish(current, taken)
+
+    def _arm_next(self, link: Link, now: datetime) -> None:
+        """Arm the following occurrence without holding back this one's publish if EBS/SQS fail: the task
+        then sits in the due index with an overdue next_run_at and the sweeper re-arms it."""
+        try:
+            self._arming.arm(link, now)
+        except Exception:
+            self._metrics.count("arm_failed")
+            log.exception("could not arm the next occurrence", extra={"task_id": link.task_id})
 
     def _fire_manual(self, link: Link) -> FireOutcome:
         """Run now: the run record (PENDING) was written by the API; publish once for it."""
@@ -197,12 +210,13 @@ class FiringService:
             self._metrics.count("duplicate")
             return FireOutcome.DUPLICATE
         now = self._clock.now()
-        if run.status is RunStatus.RUNNING:
-            return self._resume(None, run)
         if task is None or task.status not in LIVE_STATUSES:
+            # Also on a retry: a cancel that returned 200 stops a run-now that has not published yet.
             return self._give_up(
                 None, run, now, reason="the task was cancelled or finished before the run started"
             )
+        if run.status is RunStatus.RUNNING:
+            return self._resume(None, run)
         started = run.evolve(
             status=RunStatus.RUNNING,
             started_at=now,
@@ -344,7 +358,13 @@ class FiringService:
         if task.in_flight is not None:
             run = self._store.get_run(occurrence_tracking_id(task.id, task.in_flight))
             if run is None or run.status is not RunStatus.RUNNING:
-                return report
+                # The run ended but the task kept its mark (a finish that lost its task write): clear it, or
+                # the chain would answer 409 and wait forever.
+                cleared = task.evolve(
+                    in_flight=None, status=TaskStatus.COMPLETED if task.next_run_at is None else task.status
+                )
+                self._store.save_task(cleared, expected_version=task.version)
+                return _bump(report, resumed=1)
             if run.lease_until is not None and run.lease_until > now:
                 return report
             # Claimed but never finished (executor died, message dead-lettered): let a delivery resume it.
@@ -356,10 +376,9 @@ class FiringService:
         if task.misfire is MisfirePolicy.SKIP:
             # Record the outage once and move the chain to the next future occurrence.
             # The claim counts the occurrences that passed after next_run_at into the skipped run.
-            self._claim_and_fire(
-                task, task.next_run_at, occurrence_tracking_id(task.id, task.next_run_at), now
-            )
-            return _bump(report, skipped=1)
+            tracking_id = occurrence_tracking_id(task.id, task.next_run_at)
+            outcome = self._claim_and_fire(task, task.next_run_at, tracking_id, now)
+            return _bump(report, skipped=1) if outcome is FireOutcome.SKIPPED else report
         # Fire once, late, for the latest missed occurrence; the others are coalesced into it.
         moved = task.evolve(version=task.version + 1, next_run_at=latest, missed=task.missed + missed - 1)
         try:

@@ -88,7 +88,7 @@ class RunService:
     def _task(self, context: Context, task_id: str) -> Task:
         if not inputs.plausible_id(task_id):
             raise inputs.task_not_found(task_id)
-        task = self._store.get_task(task_id)
+        task = self._store.get_task(task_id, consistent=True)  # a task cancelled a moment ago is 409, not 202
         if task is None or task.context != context:
             raise inputs.task_not_found(task_id)
         return task

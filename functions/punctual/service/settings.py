@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from punctual.domain.schedules import ScheduleLimits
@@ -10,7 +10,7 @@ from punctual.domain.schedules import ScheduleLimits
 
 @dataclass(frozen=True)
 class ServiceSettings:
-    limits: ScheduleLimits = ScheduleLimits()
+    limits: ScheduleLimits = field(default_factory=ScheduleLimits)
     # An occurrence further away than max_delay is woken by EBS at (T - lead); nearer ones go to SQS directly.
     lead: timedelta = timedelta(minutes=2)
     max_delay_seconds: int = 900  # SQS DelaySeconds ceiling

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-
 from punctual import bootstrap
+
 from tests.integration.api.harness import Stack, install, make_stack
 
 STACK_ENV_MARKER = "stack_env(**env): extra environment variables for the stack fixture"

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
-
 from punctual import bootstrap
 from punctual.adapters.link_codec import link_to_json
 from punctual.bootstrap import AwsClients, Punctual, build_app
@@ -20,6 +19,7 @@ from punctual.domain.model import Link
 from punctual.handlers import api
 from punctual.handlers.env import HandlerEnv
 from punctual.service.ports import NullMetrics
+
 from tests.fakes import FakeClock
 
 REGION = "us-east-1"
@@ -240,9 +240,13 @@ def api_event(
 
 
 def call_api(method: str, path: str, **kwargs: Any) -> ApiResponse:
-    result = api.handler(api_event(method, path, **kwargs), FakeLambdaContext(function_name="punctual-test-api"))
+    result = api.handler(
+        api_event(method, path, **kwargs), FakeLambdaContext(function_name="punctual-test-api")
+    )
     headers = {key.lower(): str(value) for key, value in (result.get("headers") or {}).items()}
-    headers.update({key.lower(): ",".join(values) for key, values in (result.get("multiValueHeaders") or {}).items()})
+    headers.update(
+        {key.lower(): ",".join(values) for key, values in (result.get("multiValueHeaders") or {}).items()}
+    )
     return ApiResponse(status=result["statusCode"], headers=headers, raw_body=result["body"])
 
 

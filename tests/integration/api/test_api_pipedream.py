@@ -113,7 +113,7 @@ def test_a_configured_secret_is_required(stack: Stack, kwargs: dict[str, object]
         body["secret"] = kwargs["secret_in_body"]
     headers = kwargs.get("headers")
 
-    response = call_api("POST", "/schedule", body=body, headers=headers)  # type: ignore[arg-type]
+    response = call_api("POST", "/schedule", body=body, headers=headers)
 
     assert response.status == 401
     assert response.error_code == "unauthorized"
@@ -125,7 +125,9 @@ def test_a_configured_secret_is_required(stack: Stack, kwargs: dict[str, object]
 def test_the_right_secret_in_the_body_or_a_header_is_accepted(stack: Stack) -> None:
     in_body = call_api("POST", "/schedule", body={"timestamp": SOON, "message": "x", "secret": SECRET})
     in_header = call_api("GET", "/tasks", headers={"X-Punctual-Secret": SECRET})
-    pipedream_header = call_api("POST", "/cancel", body={"id": in_body.json["id"]}, headers={"x-pd-secret": SECRET})
+    pipedream_header = call_api(
+        "POST", "/cancel", body={"id": in_body.json["id"]}, headers={"x-pd-secret": SECRET}
+    )
 
     assert in_body.status == 200
     assert in_header.status == 200

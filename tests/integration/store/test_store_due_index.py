@@ -31,7 +31,10 @@ def ids(tasks: list[Task]) -> list[str]:
 
 
 def test_due_tasks_come_oldest_first_across_shards(store: DynamoDbTaskStore, dynamodb_client: Any) -> None:
-    tasks = [due_task(NOW - timedelta(minutes=minutes)) for minutes in (5, 50, 1, 30, 10, 20, 40, 15)]
+    tasks = [
+        due_task(NOW - timedelta(minutes=minutes), task_id=f"{0xA11000 + minutes:032x}")
+        for minutes in (5, 50, 1, 30, 10, 20, 40, 15)
+    ]
     for task in tasks:
         store.create_task(task)
     shards = {schema.due_shard(task.id, 4) for task in tasks}
@@ -107,7 +110,11 @@ def test_saving_a_task_moves_it_in_and_out_of_the_index(store: DynamoDbTaskStore
 
 def test_the_shard_count_is_honoured(table: str, dynamodb_client: Any) -> None:
     store = DynamoDbTaskStore(table, client=dynamodb_client, due_shards=7)
-    tasks = [due_task(NOW - timedelta(seconds=seconds)) for seconds in range(1, 30)]
+    # Fixed ids, so the scenario covers every shard whatever order the tests run in.
+    tasks = [
+        due_task(NOW - timedelta(seconds=seconds), task_id=f"{0xD0E000 + seconds:032x}")
+        for seconds in range(29)
+    ]
     for task in tasks:
         store.create_task(task)
 

@@ -102,13 +102,7 @@ def test_enqueue_failure_becomes_a_domain_error() -> None:
     ("code", "domain_error"),
     [
         ("Throttling", ThrottledError),
-        pytest.param(
-            "Throttled",  # SNS's own ThrottledException code
-            ThrottledError,
-            marks=pytest.mark.xfail(
-                reason="aws_errors.THROTTLING_CODES lacks SNS's 'Throttled'", strict=False
-            ),
-        ),
+        ("Throttled", ThrottledError),  # SNS's own ThrottledException code
         ("NotFound", DependencyError),
         ("AuthorizationError", DependencyError),
     ],

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-
 from punctual.domain.cron import Dialect, parse_cron
 from punctual.domain.errors import ValidationError
 
@@ -56,8 +55,7 @@ def test_the_field_count_selects_the_dialect(expression: str, dialect: Dialect) 
 def test_other_field_counts_are_refused(expression: str) -> None:
     count = len(expression.split())
     assert problems(expression) == [
-        "cron expression must have 5 fields (Unix), 6 (EventBridge) or 7 (Quartz, with seconds); "
-        f"got {count}"
+        f"cron expression must have 5 fields (Unix), 6 (EventBridge) or 7 (Quartz, with seconds); got {count}"
     ]
 
 
@@ -80,10 +78,18 @@ def test_quartz_seed_example_fires_every_five_minutes_during_hour_zero() -> None
         ("0 10 * * ? *", "2026-01-01T11:00", ["2026-01-02T10:00", "2026-01-03T10:00"]),
         ("15 12 * * ? *", "2026-01-01T00:00", ["2026-01-01T12:15", "2026-01-02T12:15"]),
         # 2 January 2026 is a Friday.
-        ("0 18 ? * MON-FRI *", "2026-01-02T17:00", ["2026-01-02T18:00", "2026-01-05T18:00", "2026-01-06T18:00"]),
+        (
+            "0 18 ? * MON-FRI *",
+            "2026-01-02T17:00",
+            ["2026-01-02T18:00", "2026-01-05T18:00", "2026-01-06T18:00"],
+        ),
         ("0 8 1 * ? *", "2026-01-01T00:00", ["2026-01-01T08:00", "2026-02-01T08:00", "2026-03-01T08:00"]),
         ("0/15 * * * ? *", "2026-01-01T10:07", ["2026-01-01T10:15", "2026-01-01T10:30", "2026-01-01T10:45"]),
-        ("0/10 * ? * MON-FRI *", "2026-01-02T23:45", ["2026-01-02T23:50", "2026-01-05T00:00", "2026-01-05T00:10"]),
+        (
+            "0/10 * ? * MON-FRI *",
+            "2026-01-02T23:45",
+            ["2026-01-02T23:50", "2026-01-05T00:00", "2026-01-05T00:10"],
+        ),
         (
             "0/5 8-17 ? * MON-FRI *",
             "2026-01-02T17:50",
@@ -107,7 +113,15 @@ def test_eventbridge_documentation_examples(expression: str, start: str, expecte
 
 @pytest.mark.parametrize(
     "expression",
-    ["0 0 * * 0", "0 0 * * 7", "0 0 * * sun", "0 0 ? * 1 *", "0 0 ? * SUN *", "0 0 0 ? * 1 *", "0 0 0 ? * SUN *"],
+    [
+        "0 0 * * 0",
+        "0 0 * * 7",
+        "0 0 * * sun",
+        "0 0 ? * 1 *",
+        "0 0 ? * SUN *",
+        "0 0 0 ? * 1 *",
+        "0 0 0 ? * SUN *",
+    ],
 )
 def test_sunday_in_every_dialect(expression: str) -> None:
     # 4 January 2026 is the first Sunday of the year.
@@ -122,7 +136,12 @@ def test_monday_in_every_dialect(expression: str) -> None:
 def test_unix_day_fields_both_restricted_match_either() -> None:
     # The 13th, or any Friday (Vixie cron).
     found = walls("0 0 13 * FRI", d("2026-01-01T00:00"), 4)
-    assert found == [d("2026-01-02T00:00"), d("2026-01-09T00:00"), d("2026-01-13T00:00"), d("2026-01-16T00:00")]
+    assert found == [
+        d("2026-01-02T00:00"),
+        d("2026-01-09T00:00"),
+        d("2026-01-13T00:00"),
+        d("2026-01-16T00:00"),
+    ]
 
 
 def test_unix_day_of_month_with_a_star_day_of_week_matches_the_day_of_month_only() -> None:
@@ -202,11 +221,17 @@ def test_l_alone_in_day_of_week_is_saturday() -> None:
 
 def test_nth_weekday_that_a_month_lacks_is_skipped() -> None:
     # Fifth Friday: January 2026 has one (the 30th), February does not; May does (the 29th).
-    assert walls("0 0 ? * FRI#5 *", d("2026-01-01T00:00"), 2) == [d("2026-01-30T00:00"), d("2026-05-29T00:00")]
+    assert walls("0 0 ? * FRI#5 *", d("2026-01-01T00:00"), 2) == [
+        d("2026-01-30T00:00"),
+        d("2026-05-29T00:00"),
+    ]
 
 
 def test_year_field_limits_the_occurrences() -> None:
-    assert walls("0 0 1 1 ? 2027-2028", d("2026-01-01T00:00"), 5) == [d("2027-01-01T00:00"), d("2028-01-01T00:00")]
+    assert walls("0 0 1 1 ? 2027-2028", d("2026-01-01T00:00"), 5) == [
+        d("2027-01-01T00:00"),
+        d("2028-01-01T00:00"),
+    ]
     assert walls("0 0 0 1 1 ? 2025", d("2026-01-01T00:00"), 1) == []
     assert walls("0 0 0 1 1 ? *", d("2026-01-01T00:01"), 1) == [d("2027-01-01T00:00")]
 
@@ -249,7 +274,10 @@ def test_leap_days_across_the_skipped_leap_year_2100() -> None:
         ("0 0 L-31 * ? *", "cron day-of-month field: 'L-31': the offset after L- must be 0-30"),
         ("0 0 1-5W * ? *", "cron day-of-month field: '1-5W': W needs a single day before it, e.g. 15W"),
         ("0 0 32W * ? *", "cron day-of-month field: 32 is out of range 1-31"),
-        ("0 0 ? * ? *", "cron: day-of-month and day-of-week cannot both be ?; use ? in exactly one of them, e.g. 0 10 * * ? *"),
+        (
+            "0 0 ? * ? *",
+            "cron: day-of-month and day-of-week cannot both be ?; use ? in exactly one of them, e.g. 0 10 * * ? *",
+        ),
         (
             "0 0 * * * *",
             "cron: exactly one of day-of-month and day-of-week must be ? in a 6-field (EventBridge) expression, "
@@ -260,7 +288,10 @@ def test_leap_days_across_the_skipped_leap_year_2100() -> None:
             "cron: exactly one of day-of-month and day-of-week must be ? in a 7-field (Quartz) expression, "
             "e.g. 0 0 10 * * ? *",
         ),
-        ("0 0 ? * *", "cron day-of-month field: ? is only allowed in 6-field (EventBridge) and 7-field (Quartz) expressions"),
+        (
+            "0 0 ? * *",
+            "cron day-of-month field: ? is only allowed in 6-field (EventBridge) and 7-field (Quartz) expressions",
+        ),
         ("? 0 * * ? *", "cron minute field: ? is only allowed in day-of-month or day-of-week"),
         ("0 0 1,? * ? *", "cron day-of-month field: ? must be the whole field"),
         ("@reboot", "cron: unknown macro '@reboot'; use @yearly, @monthly, @weekly, @daily or @hourly"),

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-
 from punctual.domain.errors import PunctualError, UnprocessableError, ValidationError
 from punctual.domain.model import Schedule, ScheduleKind
 from punctual.domain.schedules import ScheduleLimits, first_occurrence, next_occurrence, parse_schedule
@@ -133,7 +133,9 @@ def test_an_unknown_timezone_is_400(zone: str) -> None:
 def test_unknown_zone_message() -> None:
     error = refused(ValidationError, cron="0 9 * * *", timezone="Mars/Olympus")
     assert error.message == "unknown time zone 'Mars/Olympus'"
-    assert error.details[0].message == "unknown time zone 'Mars/Olympus'; use an IANA name such as Europe/Berlin"
+    assert (
+        error.details[0].message == "unknown time zone 'Mars/Olympus'; use an IANA name such as Europe/Berlin"
+    )
 
 
 # --- every -------------------------------------------------------------------------------------------------
@@ -169,10 +171,16 @@ def test_unknown_zone_message() -> None:
 def test_every_accepts_units_and_abbreviations(text: str, normalized: str, seconds: int) -> None:
     limits = ScheduleLimits(min_interval=timedelta(seconds=1))
     schedule = parse(every=text, limits=limits)
-    assert (schedule.kind, schedule.every, schedule.every_seconds) == (ScheduleKind.EVERY, normalized, seconds)
+    assert (schedule.kind, schedule.every, schedule.every_seconds) == (
+        ScheduleKind.EVERY,
+        normalized,
+        seconds,
+    )
 
 
-@pytest.mark.parametrize("text", ["five minutes", "5", "minutes", "1.5 hours", "5 minutes 3 seconds", "", "5 fortnights"])
+@pytest.mark.parametrize(
+    "text", ["five minutes", "5", "minutes", "1.5 hours", "5 minutes 3 seconds", "", "5 fortnights"]
+)
 def test_an_unparsable_every_is_400(text: str) -> None:
     error = refused(ValidationError, every=text)
     assert error.details[0].field == "every"
@@ -196,7 +204,10 @@ def test_a_non_positive_every_is_400(text: str) -> None:
 def test_every_below_the_minimum_interval_is_422_stating_the_minimum() -> None:
     error = refused(UnprocessableError, every="5 seconds")
     assert error.message == "every must be at least 10 seconds; got 5 seconds"
-    assert (error.details[0].field, error.details[0].message) == ("every", "the minimum interval is 10 seconds")
+    assert (error.details[0].field, error.details[0].message) == (
+        "every",
+        "the minimum interval is 10 seconds",
+    )
     parse(every="10 seconds")
     with pytest.raises(UnprocessableError, match="at least 1 minute; got 30 seconds"):
         parse(every="30 seconds", limits=ScheduleLimits(min_interval=timedelta(minutes=1)))
@@ -241,7 +252,7 @@ def test_every_next_occurrence_is_arithmetic_not_a_walk() -> None:
 def test_every_ignores_daylight_saving() -> None:
     schedule = parse(every="1 hour", timezone="Europe/Berlin", start_at="2026-03-29T00:00:00+01:00")
     found = occurrences(schedule, NOW, 4)
-    assert [b - a for a, b in zip(found, found[1:], strict=False)] == [timedelta(hours=1)] * 3
+    assert [b - a for a, b in itertools.pairwise(found)] == [timedelta(hours=1)] * 3
     assert [moment.astimezone(BERLIN).hour for moment in found] == [0, 1, 3, 4]
 
 
@@ -249,7 +260,9 @@ def test_every_ignores_daylight_saving() -> None:
 
 
 def test_end_at_not_after_start_at_is_422() -> None:
-    error = refused(UnprocessableError, every="1 hour", start_at="2026-03-02T00:00:00Z", end_at="2026-03-02T00:00:00Z")
+    error = refused(
+        UnprocessableError, every="1 hour", start_at="2026-03-02T00:00:00Z", end_at="2026-03-02T00:00:00Z"
+    )
     assert (error.message, error.details[0].field) == ("end_at must be after start_at", "end_at")
 
 
@@ -268,7 +281,9 @@ def test_a_malformed_start_at_is_400() -> None:
 
 
 def test_bare_start_and_end_are_read_in_the_timezone() -> None:
-    schedule = parse(cron="0 * * * *", timezone="Europe/Berlin", start_at="2026-03-02T10:00", end_at="2026-03-02T12:00")
+    schedule = parse(
+        cron="0 * * * *", timezone="Europe/Berlin", start_at="2026-03-02T10:00", end_at="2026-03-02T12:00"
+    )
     assert (schedule.start_at, schedule.end_at) == (utc("2026-03-02T09:00:00"), utc("2026-03-02T11:00:00"))
 
 
@@ -283,7 +298,9 @@ def test_occurrences_respect_start_and_end_inclusive() -> None:
 
 def test_a_schedule_that_ends_before_its_first_occurrence_is_422() -> None:
     error = refused(UnprocessableError, cron="0 9 * * *", end_at="2026-03-01T13:00:00Z")
-    assert error.message == "cron never fires between 2026-03-01T12:00:00.250Z and end_at 2026-03-01T13:00:00Z"
+    assert (
+        error.message == "cron never fires between 2026-03-01T12:00:00.250Z and end_at 2026-03-01T13:00:00Z"
+    )
     assert error.details[0].field == "end_at"
     error = refused(UnprocessableError, every="1 hour", end_at="2026-03-01T12:30:00Z")
     assert error.details[0].field == "end_at"
@@ -307,7 +324,10 @@ def test_cron_in_a_timezone() -> None:
 
 def test_a_malformed_cron_is_400_with_the_field_message() -> None:
     error = refused(ValidationError, cron="61 * * * *")
-    assert (error.details[0].field, error.details[0].message) == ("cron", "cron minute field: 61 is out of range 0-59")
+    assert (error.details[0].field, error.details[0].message) == (
+        "cron",
+        "cron minute field: 61 is out of range 0-59",
+    )
 
 
 @pytest.mark.parametrize("expression", ["0 0 30 2 *", "0 0 31 4,6,9,11 *", "0 0 1 1 ? 2025", "0 0 29 2 *"])
@@ -394,7 +414,14 @@ def test_a_quarter_hourly_cron_across_spring_forward_fires_each_instant_once() -
     schedule = parse(cron="*/15 * * * *", timezone="Europe/Berlin")
     found = occurrences(schedule, utc("2026-03-29T00:40:00"), 6)
     assert found == [utc("2026-03-29T00:45:00") + timedelta(minutes=15 * i) for i in range(6)]
-    assert [m.astimezone(BERLIN).strftime("%H:%M") for m in found] == ["01:45", "03:00", "03:15", "03:30", "03:45", "04:00"]
+    assert [m.astimezone(BERLIN).strftime("%H:%M") for m in found] == [
+        "01:45",
+        "03:00",
+        "03:15",
+        "03:30",
+        "03:45",
+        "04:00",
+    ]
 
 
 def test_a_quarter_hourly_cron_across_fall_back_skips_the_repeated_hour() -> None:
@@ -446,4 +473,18 @@ def test_quartz_seconds_across_fall_back() -> None:
         "2026-10-25T01:59:30+02:00",
         "2026-10-25T02:59:30+02:00",
         "2026-10-26T01:59:30+01:00",
+    ]
+
+
+def test_a_half_hour_gap_orders_skipped_and_real_times() -> None:
+    # Australia/Lord_Howe springs forward from 02:00 to 02:30 on 4 October 2026: 02:20 is skipped and fires
+    # at 02:50, after the real 02:40.
+    schedule = parse(cron="20,40 2 * * *", timezone="Australia/Lord_Howe", start_at="2026-10-01T00:00:00Z")
+    zone = ZoneInfo("Australia/Lord_Howe")
+    found = [m.astimezone(zone).isoformat() for m in occurrences(schedule, utc("2026-10-03T00:00:00"), 4)]
+    assert found == [
+        "2026-10-04T02:40:00+11:00",
+        "2026-10-04T02:50:00+11:00",
+        "2026-10-05T02:20:00+11:00",
+        "2026-10-05T02:40:00+11:00",
     ]

@@ -1,0 +1,106 @@
+"""What the API answers, as pydantic models for the OpenAPI document. The presenters build the same shapes
+as plain dicts (a test validates their output against these models, so the document cannot drift)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorDetailOut(_Out):
+    field: str
+    message: str
+
+
+class ErrorBodyOut(_Out):
+    code: str = Field(examples=["validation_error"])
+    message: str
+    details: list[ErrorDetailOut]
+
+
+class ErrorOut(_Out):
+    error: ErrorBodyOut
+
+
+class TaskOut(_Out):
+    """Exactly one of ``at``, ``every``, ``cron`` is present."""
+
+    id: str
+    name: str | None
+    status: str = Field(examples=["scheduled", "paused", "completed", "cancelled", "failed"])
+    at: str | None = None
+    every: str | None = None
+    cron: str | None = None
+    timezone: str
+    start_at: str | None
+    end_at: str | None
+    next_run_at: str | None
+    version: int
+    message: Any
+    metadata: dict[str, str]
+    misfire: str = Field(examples=["fire_once", "skip"])
+    created_at: str
+    updated_at: str
+    last_run_at: str | None
+
+
+class TaskPageOut(_Out):
+    tasks: list[TaskOut]
+    next_cursor: str | None
+
+
+class RunOut(_Out):
+    tracking_id: str
+    task_id: str
+    task_name: str | None
+    kind: str = Field(examples=["scheduled", "manual"])
+    status: str = Field(examples=["pending", "running", "completed", "failed", "skipped"])
+    scheduled_for: str
+    triggered_at: str
+    started_at: str | None
+    completed_at: str | None
+    fired_at: str | None
+    lateness_ms: int | None
+    attempt: int
+    error: str | None
+    missed_occurrences: int
+
+
+class RunPageOut(_Out):
+    runs: list[RunOut]
+    next_cursor: str | None
+
+
+class ScheduledOut(_Out):
+    id: str
+    message: str = Field(examples=["Scheduled task at 2026-12-01T09:00:00Z"])
+    task: TaskOut
+
+
+class CancelledOut(_Out):
+    id: str
+    status: str = Field(examples=["cancelled"])
+
+
+class ItemResultOut(_Out):
+    """``task`` when the item succeeded, ``error`` otherwise; ``status_code`` as if it were alone."""
+
+    id: str
+    status_code: int
+    task: TaskOut | None = None
+    error: ErrorBodyOut | None = None
+
+
+class BulkOut(_Out):
+    results: list[ItemResultOut]
+    succeeded: int
+    failed: int
+
+
+class HealthOut(_Out):
+    status: str = Field(examples=["ok"])

@@ -1,0 +1,31 @@
+"""One synthesized stack per configuration, shared by every infra test of the session (a synth takes ~10 s)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.infra.synth import Synthesized, synthesize
+
+# A dev stage with every optional feature switched on.
+VARIANT = {"fifo_topic": True, "shared_secret": True, "alarm_email": "ops@example.com"}
+
+
+@pytest.fixture(scope="session")
+def dev(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    return synthesize("dev", tmp_path_factory.mktemp("dev"))
+
+
+@pytest.fixture(scope="session")
+def prod(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    return synthesize("prod", tmp_path_factory.mktemp("prod"))
+
+
+@pytest.fixture(scope="session")
+def variant(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    return synthesize("dev", tmp_path_factory.mktemp("variant"), **VARIANT)
+
+
+@pytest.fixture(scope="session", params=["dev", "prod", "variant"])
+def every_stack(request: pytest.FixtureRequest) -> Synthesized:
+    synthesized: Synthesized = request.getfixturevalue(request.param)
+    return synthesized

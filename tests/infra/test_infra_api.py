@@ -1,0 +1,83 @@
+"""The REST API: routes, API keys, usage plan per stage, logging, and the stack outputs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.infra.synth import Synthesized, cdk_json_stages
+
+
+def _methods(stack: Synthesized) -> dict[tuple[str, str], dict[str, Any]]:
+    """(resource path, HTTP method) -> method properties."""
+    paths = {stack.logical_id("Api/RestApi"): ""}
+    for key, resource in stack.of_type("AWS::ApiGateway::Resource").items():
+        paths[key] = resource["Properties"]["PathPart"]
+    methods = {}
+    for method in stack.of_type("AWS::ApiGateway::Method").values():
+        props = method["Properties"]
+        parent = props["ResourceId"]
+        path = "/" if "Fn::GetAtt" in parent else "/" + paths[parent["Ref"]]
+        methods[(path, props["HttpMethod"])] = props
+    return methods
+
+
+def test_routes_require_an_api_key_except_health(dev: Synthesized) -> None:
+    methods = _methods(dev)
+    assert set(methods) == {("/", "ANY"), ("/{proxy+}", "ANY"), ("/health", "GET")}
+    assert methods[("/", "ANY")]["ApiKeyRequired"] is True
+    assert methods[("/{proxy+}", "ANY")]["ApiKeyRequired"] is True
+    assert methods[("/health", "GET")]["ApiKeyRequired"] is False
+
+
+def test_every_route_proxies_to_the_api_function(dev: Synthesized) -> None:
+    api_function = dev.logical_id("Api/Handler/Function")
+    for props in _methods(dev).values():
+        integration = props["Integration"]
+        assert integration["Type"] == "AWS_PROXY"
+        assert integration["IntegrationHttpMethod"] == "POST"
+        assert api_function in str(integration["Uri"])
+
+
+def test_usage_plan_throttles_and_caps_per_stage(dev: Synthesized, prod: Synthesized) -> None:
+    for stack, settings in ((dev, cdk_json_stages()["dev"]), (prod, cdk_json_stages()["prod"])):
+        plan = stack.props("Api/RestApi/UsagePlan")
+        assert plan["Throttle"] == {"RateLimit": settings["throttle_rate"], "BurstLimit": settings["throttle_burst"]}
+        assert plan["Quota"] == {"Limit": settings["quota_per_day"], "Period": "DAY"}
+        [api_stage] = plan["ApiStages"]
+        assert api_stage["ApiId"] == stack.ref("Api/RestApi")
+        assert api_stage["Stage"] == stack.ref(f"Api/RestApi/DeploymentStage.{settings_stage(stack)}")
+    assert cdk_json_stages()["prod"]["throttle_rate"] > cdk_json_stages()["dev"]["throttle_rate"]
+
+
+def settings_stage(stack: Synthesized) -> str:
+    return stack.stack_name.removeprefix("punctual-")
+
+
+def test_the_api_key_belongs_to_the_usage_plan(dev: Synthesized) -> None:
+    [plan_key] = dev.of_type("AWS::ApiGateway::UsagePlanKey").values()
+    assert plan_key["Properties"]["KeyId"] == dev.ref("Api/RestApi/ApiKey")
+    assert plan_key["Properties"]["UsagePlanId"] == dev.ref("Api/RestApi/UsagePlan")
+    assert plan_key["Properties"]["KeyType"] == "API_KEY"
+    assert len(dev.of_type("AWS::ApiGateway::ApiKey")) == 1
+
+
+def test_stage_throttling_logging_and_tracing(prod: Synthesized) -> None:
+    stage = prod.props("Api/RestApi/DeploymentStage.prod")
+    assert stage["StageName"] == "prod"
+    assert stage["TracingEnabled"] is True
+    assert stage["AccessLogSetting"]["DestinationArn"] == prod.att("Api/AccessLogs")
+    [settings] = stage["MethodSettings"]
+    assert settings["HttpMethod"] == "*" and settings["ResourcePath"] == "/*"
+    assert settings["LoggingLevel"] == "ERROR"
+    assert settings["ThrottlingRateLimit"] == cdk_json_stages()["prod"]["throttle_rate"]
+    assert settings["ThrottlingBurstLimit"] == cdk_json_stages()["prod"]["throttle_burst"]
+
+
+def test_outputs(every_stack: Synthesized) -> None:
+    outputs = every_stack.template["Outputs"]
+    assert set(outputs) == {"ApiUrl", "TopicArn", "ApiKeyId", "EventsQueueUrl"}
+    assert outputs["TopicArn"]["Value"] == every_stack.ref("Events/Topic")
+    assert outputs["ApiKeyId"]["Value"] == every_stack.ref("Api/RestApi/ApiKey")
+    assert outputs["EventsQueueUrl"]["Value"] == every_stack.ref("Events/EventsQueue")
+    url = str(outputs["ApiUrl"]["Value"])
+    assert every_stack.logical_id("Api/RestApi") in url and "execute-api" in url

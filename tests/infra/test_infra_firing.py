@@ -1,0 +1,126 @@
+"""Queues, DLQs and redrive; the executor's event source; the sweep schedule; the FIFO option."""
+
+from __future__ import annotations
+
+from punctual.handlers.env import HandlerEnv
+from punctual.service.settings import ServiceSettings
+
+from tests.infra.synth import Synthesized
+
+DLQ_RETENTION_SECONDS = 14 * 24 * 3600
+
+
+def test_delay_queue_redrives_to_its_dlq_after_max_attempts(every_stack: Synthesized) -> None:
+    queue = every_stack.props("Firing/DelayQueue")
+    max_attempts = every_stack.environment("Firing/Executor/Function")["MAX_ATTEMPTS"]
+    assert queue["RedrivePolicy"] == {
+        "deadLetterTargetArn": every_stack.att("Firing/DelayDeadLetters"),
+        "maxReceiveCount": int(max_attempts),
+    }
+    assert max_attempts == str(HandlerEnv().MAX_ATTEMPTS)
+
+
+def test_a_failed_delivery_returns_after_the_attempt_lease_lapsed(dev: Synthesized) -> None:
+    visibility = dev.props("Firing/DelayQueue")["VisibilityTimeout"]
+    executor_timeout = dev.props("Firing/Executor/Function")["Timeout"]
+    assert visibility >= executor_timeout + ServiceSettings().lease.total_seconds()
+
+
+def test_events_queue_redrives_to_its_dlq(dev: Synthesized) -> None:
+    queue = dev.props("Events/EventsQueue")
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == dev.att("Events/EventsDeadLetters")
+    assert queue["RedrivePolicy"]["maxReceiveCount"] == 5
+
+
+def test_dead_letter_queues_keep_messages_two_weeks(dev: Synthesized) -> None:
+    for path in ("Firing/DelayDeadLetters", "Firing/ScheduleDeadLetters", "Events/EventsDeadLetters"):
+        assert dev.props(path)["MessageRetentionPeriod"] == DLQ_RETENTION_SECONDS
+
+
+def test_every_queue_is_encrypted_and_tls_only(every_stack: Synthesized) -> None:
+    queues = every_stack.of_type("AWS::SQS::Queue")
+    assert len(queues) == 5
+    for queue in queues.values():
+        assert queue["Properties"]["SqsManagedSseEnabled"] is True
+    guarded = set()
+    for policy in every_stack.of_type("AWS::SQS::QueuePolicy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if statement["Effect"] == "Deny" and statement.get("Condition") == {
+                "Bool": {"aws:SecureTransport": "false"}
+            }:
+                guarded.update(queue["Ref"] for queue in policy["Properties"]["Queues"])
+    assert guarded == set(queues)
+
+
+def test_events_queue_subscribes_with_raw_delivery(dev: Synthesized) -> None:
+    [subscription] = dev.of_type("AWS::SNS::Subscription").values()
+    assert subscription["Properties"] == {
+        "Endpoint": dev.att("Events/EventsQueue"),
+        "Protocol": "sqs",
+        "RawMessageDelivery": True,
+        "TopicArn": dev.ref("Events/Topic"),
+    }
+
+
+def test_topic_is_encrypted_and_tls_only(every_stack: Synthesized) -> None:
+    topic = every_stack.props("Events/Topic")
+    assert topic["KmsMasterKeyId"] == every_stack.att("Events/TopicKey")
+    assert every_stack.props("Events/TopicKey")["EnableKeyRotation"] is True
+    [policy] = [
+        p for p in every_stack.of_type("AWS::SNS::TopicPolicy").values()
+        if every_stack.ref("Events/Topic") in p["Properties"]["Topics"]
+    ]
+    assert any(
+        s["Effect"] == "Deny" and s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+    )
+
+
+def test_executor_consumes_the_delay_queue_in_batches_reporting_item_failures(every_stack: Synthesized) -> None:
+    [mapping] = every_stack.of_type("AWS::Lambda::EventSourceMapping").values()
+    props = mapping["Properties"]
+    assert props["EventSourceArn"] == every_stack.att("Firing/DelayQueue")
+    assert props["FunctionName"] == every_stack.ref("Firing/Executor/Function")
+    assert props["BatchSize"] == 10
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert "MaximumBatchingWindowInSeconds" not in props  # a batching window would add lateness
+
+
+def test_sweeper_runs_every_minute_with_retries_and_a_dlq(every_stack: Synthesized) -> None:
+    [schedule] = every_stack.of_type("AWS::Scheduler::Schedule").values()
+    props = schedule["Properties"]
+    assert props["ScheduleExpression"] == "rate(1 minute)"
+    assert props["FlexibleTimeWindow"] == {"Mode": "OFF"}
+    assert props["State"] == "ENABLED"
+    assert "GroupName" not in props  # the default group: callers that delete wake-ups cannot touch it
+    target = props["Target"]
+    assert target["Arn"] == every_stack.att("Firing/Sweeper/Function")
+    assert target["RoleArn"] == every_stack.att("Firing/SweepScheduleRole")
+    assert target["RetryPolicy"] == {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 60}
+    assert target["DeadLetterConfig"] == {"Arn": every_stack.att("Firing/ScheduleDeadLetters")}
+
+
+def test_a_failed_sweep_is_not_retried_by_lambda(dev: Synthesized) -> None:
+    [config] = dev.of_type("AWS::Lambda::EventInvokeConfig").values()
+    assert config["Properties"]["FunctionName"] == dev.ref("Firing/Sweeper/Function")
+    assert config["Properties"]["MaximumRetryAttempts"] == 0
+
+
+def test_wake_up_group_is_named_per_stage(dev: Synthesized, prod: Synthesized) -> None:
+    assert dev.props("Firing/WakeUps")["Name"] == "punctual-dev"
+    assert prod.props("Firing/WakeUps")["Name"] == "punctual-prod"
+    assert dev.environment("Firing/Executor/Function")["SCHEDULE_GROUP"] == "punctual-dev"
+
+
+def test_standard_topic_and_queues_by_default(dev: Synthesized) -> None:
+    assert "FifoTopic" not in dev.props("Events/Topic")
+    assert all("FifoQueue" not in q["Properties"] for q in dev.of_type("AWS::SQS::Queue").values())
+    assert dev.environment("Firing/Executor/Function")["TOPIC_FIFO"] == "false"
+
+
+def test_fifo_option_makes_the_topic_and_events_queues_fifo(variant: Synthesized) -> None:
+    assert variant.props("Events/Topic")["FifoTopic"] is True
+    assert variant.props("Events/EventsQueue")["FifoQueue"] is True
+    assert variant.props("Events/EventsDeadLetters")["FifoQueue"] is True
+    assert "FifoQueue" not in variant.props("Firing/DelayQueue")  # DelaySeconds per message needs standard
+    assert variant.environment("Firing/Executor/Function")["TOPIC_FIFO"] == "true"

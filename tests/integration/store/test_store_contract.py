@@ -1,0 +1,239 @@
+"""One scenario suite, two stores: the in-memory FakeStore the service tests use and DynamoDbTaskStore on
+moto must behave the same, so the fake cannot drift from the real thing (ports.TaskStore contract)."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from punctual.domain.errors import AlreadyExistsError, StaleWriteError
+from punctual.domain.model import Context, Run, RunKind, RunStatus, Task, TaskStatus
+from punctual.service.ports import TaskFilter, TaskStore
+
+from tests.fakes import FakeStore
+from tests.integration.store.records import T0, TENANT_A, TENANT_A_USER_U, TENANT_B, make_run, make_task
+
+OCCURRENCE = T0 + timedelta(hours=1)
+NOW = T0 + timedelta(hours=2)
+
+
+@pytest.fixture(params=["fake", "dynamodb"])
+def any_store(request: pytest.FixtureRequest) -> TaskStore:
+    if request.param == "fake":
+        return FakeStore()
+    store: TaskStore = request.getfixturevalue("store")
+    return store
+
+
+def all_tasks(store: TaskStore, context: Context, task_filter: TaskFilter, *, limit: int) -> list[Task]:
+    """Every page's items, in order. Page boundaries may differ between stores (a short page with a
+    continuation is allowed), the sequence may not."""
+    found: list[Task] = []
+    continuation: dict[str, Any] | None = None
+    for _ in range(200):
+        page = store.query_tasks(context, task_filter, limit=limit, continuation=continuation)
+        assert len(page.items) <= limit
+        found.extend(page.items)
+        if page.continuation is None:
+            return found
+        continuation = json.loads(json.dumps(page.continuation))
+    raise AssertionError("pagination did not terminate")
+
+
+def all_runs(store: TaskStore, task_id: str, *, limit: int) -> list[Run]:
+    found: list[Run] = []
+    continuation: dict[str, Any] | None = None
+    for _ in range(200):
+        page = store.list_runs(task_id, limit=limit, continuation=continuation)
+        found.extend(page.items)
+        if page.continuation is None:
+            return found
+        continuation = json.loads(json.dumps(page.continuation))
+    raise AssertionError("pagination did not terminate")
+
+
+def claimed(task: Task) -> Task:
+    return task.evolve(
+        version=task.version + 1, in_flight=OCCURRENCE, next_run_at=OCCURRENCE + timedelta(hours=1)
+    )
+
+
+def completed(run: Run) -> Run:
+    return run.evolve(
+        status=RunStatus.COMPLETED, completed_at=OCCURRENCE, fired_at=OCCURRENCE, lease_until=None
+    )
+
+
+def test_create_get_and_idempotency(any_store: TaskStore) -> None:
+    task = make_task(idempotency_key="k", message=["any", {"json": None}], version=3)
+    any_store.create_task(task)
+
+    assert any_store.get_task(task.id) == task
+    assert any_store.get_task(task.id, consistent=True) == task
+    assert any_store.get_task("9" * 32) is None
+    assert any_store.task_for_idempotency_key(TENANT_A, "k") == task
+    assert any_store.task_for_idempotency_key(TENANT_B, "k") is None
+    with pytest.raises(AlreadyExistsError):
+        any_store.create_task(make_task(idempotency_key="k"))
+    with pytest.raises(AlreadyExistsError):
+        any_store.create_task(task.evolve(idempotency_key=None))
+    other_context = make_task(context=TENANT_B, idempotency_key="k")
+    any_store.create_task(other_context)
+    assert any_store.task_for_idempotency_key(TENANT_B, "k") == other_context
+
+    any_store.delete_task(task)
+    assert any_store.get_task(task.id) is None
+    assert any_store.task_for_idempotency_key(TENANT_A, "k") is None
+
+
+def test_save_task_is_fenced_by_version(any_store: TaskStore) -> None:
+    task = make_task(version=2)
+    any_store.create_task(task)
+    moved = task.evolve(version=3, name="moved")
+
+    any_store.save_task(moved, expected_version=2)
+    with pytest.raises(StaleWriteError):
+        any_store.save_task(task.evolve(version=3, name="lost"), expected_version=2)
+    with pytest.raises(StaleWriteError):
+        any_store.save_task(make_task(), expected_version=1)
+    assert any_store.get_task(task.id) == moved
+
+
+def test_query_tasks_isolation_order_filters_and_pages(any_store: TaskStore) -> None:
+    statuses = [TaskStatus.SCHEDULED, TaskStatus.PAUSED, TaskStatus.COMPLETED, TaskStatus.CANCELLED]
+    tasks = [
+        make_task(
+            created_at=T0 + timedelta(seconds=index),
+            status=statuses[index % 4],
+            name="even" if index % 2 == 0 else "odd",
+            metadata={"shard": str(index % 3)},
+        )
+        for index in range(40)
+    ]
+    others = [make_task(context=context) for context in (TENANT_A_USER_U, TENANT_B)]
+    for task in [*tasks, *others]:
+        any_store.create_task(task)
+    newest_first = tasks[::-1]
+    live = frozenset({TaskStatus.SCHEDULED, TaskStatus.PAUSED})
+    filters = [
+        TaskFilter(),
+        TaskFilter(statuses=live),
+        TaskFilter(statuses=frozenset({TaskStatus.CANCELLED})),
+        TaskFilter(name="even"),
+        TaskFilter(metadata={"shard": "1"}),
+        TaskFilter(statuses=live, name="odd", metadata={"shard": "2"}),
+        TaskFilter(metadata={"missing": "x"}),
+    ]
+
+    for task_filter in filters:
+        expected = [
+            task
+            for task in newest_first
+            if (task_filter.statuses is None or task.status in task_filter.statuses)
+            and (task_filter.name is None or task.name == task_filter.name)
+            and all(task.metadata.get(k) == v for k, v in task_filter.metadata.items())
+        ]
+        for limit in (1, 3, 50):
+            assert all_tasks(any_store, TENANT_A, task_filter, limit=limit) == expected, (task_filter, limit)
+    assert all_tasks(any_store, TENANT_A_USER_U, TaskFilter(), limit=10) == [others[0]]
+    assert all_tasks(any_store, TENANT_B, TaskFilter(), limit=10) == [others[1]]
+
+
+def test_claim(any_store: TaskStore) -> None:
+    task = make_task(version=4)
+    any_store.create_task(task)
+    run = make_run(task)
+
+    with pytest.raises(StaleWriteError):
+        any_store.claim(claimed(task), expected_version=3, run=run)
+    assert any_store.get_task_and_run(task.id, run.tracking_id) == (task, None)
+
+    any_store.claim(claimed(task), expected_version=4, run=run)
+    assert any_store.get_task_and_run(task.id, run.tracking_id) == (claimed(task), run)
+
+    with pytest.raises(StaleWriteError):  # redelivery: the task moved and the run exists
+        any_store.claim(claimed(task), expected_version=4, run=run)
+    with pytest.raises(AlreadyExistsError):  # the task is at the version, the run exists
+        any_store.claim(claimed(claimed(task)), expected_version=5, run=run)
+    assert any_store.get_task_and_run(task.id, run.tracking_id) == (claimed(task), run)
+
+
+def test_runs_put_save_and_history(any_store: TaskStore) -> None:
+    task = make_task()
+    runs = [make_run(task, triggered_at=T0 + timedelta(minutes=index)) for index in range(5)]
+    for run in [*runs, make_run(make_task())]:
+        any_store.put_run(run)
+
+    with pytest.raises(AlreadyExistsError):
+        any_store.put_run(runs[0])
+    any_store.save_run(runs[0].evolve(attempt=2), expected_attempt=1)
+    with pytest.raises(StaleWriteError):
+        any_store.save_run(runs[0].evolve(attempt=3), expected_attempt=1)
+    with pytest.raises(StaleWriteError):
+        any_store.save_run(make_run(task), expected_attempt=0)
+    assert any_store.get_run(runs[0].tracking_id) == runs[0].evolve(attempt=2)
+    assert any_store.get_run("8" * 32) is None
+
+    expected = [runs[0].evolve(attempt=2) if run is runs[0] else run for run in runs[::-1]]
+    for limit in (1, 2, 5, 10):
+        assert all_runs(any_store, task.id, limit=limit) == expected
+
+
+def test_finish(any_store: TaskStore) -> None:
+    task = make_task(version=4)
+    any_store.create_task(task)
+    run = make_run(task)
+    any_store.claim(claimed(task), expected_version=4, run=run)
+    done = claimed(task).evolve(in_flight=None, fired_count=1)
+
+    # The attempt moved: nothing is saved.
+    with pytest.raises(StaleWriteError):
+        any_store.finish(completed(run), expected_attempt=2, task=done, expected_in_flight=OCCURRENCE)
+    assert any_store.get_task_and_run(task.id, run.tracking_id) == (claimed(task), run)
+
+    # The task's in_flight moved: only the run is saved.
+    assert any_store.finish(completed(run), expected_attempt=1, task=done, expected_in_flight=T0) is False
+    assert any_store.get_task_and_run(task.id, run.tracking_id) == (claimed(task), completed(run))
+
+    # Both conditions hold: both are saved.
+    again = completed(run).evolve(attempt=2)
+    assert any_store.finish(again, expected_attempt=1, task=done, expected_in_flight=OCCURRENCE) is True
+    assert any_store.get_task_and_run(task.id, run.tracking_id) == (done, again)
+
+    # No task to touch (manual runs), and a task that is gone.
+    manual = make_run(task, kind=RunKind.MANUAL)
+    any_store.put_run(manual)
+    assert any_store.finish(completed(manual), expected_attempt=1, task=None, expected_in_flight=None) is True
+    orphan = make_run(make_task())
+    any_store.put_run(orphan)
+    gone = make_task()
+    assert (
+        any_store.finish(completed(orphan), expected_attempt=1, task=gone, expected_in_flight=None) is False
+    )
+    assert any_store.get_task(gone.id) is None
+    assert any_store.get_run(orphan.tracking_id) == completed(orphan)
+
+
+def test_tasks_needing_attention(any_store: TaskStore) -> None:
+    due = [make_task(next_run_at=NOW - timedelta(minutes=minutes)) for minutes in (7, 1, 30, 12, 0)]
+    stuck = make_task(next_run_at=NOW + timedelta(hours=1), in_flight=NOW - timedelta(minutes=20))
+    not_due = [
+        make_task(next_run_at=NOW + timedelta(microseconds=1)),
+        make_task(next_run_at=NOW - timedelta(hours=1), in_flight=NOW + timedelta(minutes=1)),
+        make_task(next_run_at=None),
+        *(
+            make_task(next_run_at=NOW - timedelta(minutes=5), status=status)
+            for status in (TaskStatus.PAUSED, TaskStatus.CANCELLED, TaskStatus.COMPLETED, TaskStatus.FAILED)
+        ),
+    ]
+    for task in [*due, stuck, *not_due]:
+        any_store.create_task(task)
+
+    def wake(task: Task) -> Any:
+        return task.in_flight or task.next_run_at
+
+    expected = sorted([*due, stuck], key=lambda task: (wake(task), task.id))
+    assert any_store.tasks_needing_attention(NOW, limit=100) == expected
+    assert any_store.tasks_needing_attention(NOW, limit=3) == expected[:3]
