@@ -24,7 +24,9 @@ from infra.storage import Storage
 API_TIMEOUT = Duration.seconds(20)  # under API Gateway's 29 s integration limit
 
 
-def _generated_secret(scope: Construct, id: str, *, description: str, config: StageConfig) -> secretsmanager.Secret:
+def _generated_secret(
+    scope: Construct, id: str, *, description: str, config: StageConfig
+) -> secretsmanager.Secret:
     secret = secretsmanager.Secret(
         scope,
         id,
@@ -137,9 +139,13 @@ class Api(Construct):
         usage_plan = self.rest_api.add_usage_plan(
             "UsagePlan",
             name=f"punctual-{config.name}",
-            throttle=apigateway.ThrottleSettings(rate_limit=config.throttle_rate, burst_limit=config.throttle_burst),
+            throttle=apigateway.ThrottleSettings(
+                rate_limit=config.throttle_rate, burst_limit=config.throttle_burst
+            ),
             quota=apigateway.QuotaSettings(limit=config.quota_per_day, period=apigateway.Period.DAY),
-            api_stages=[apigateway.UsagePlanPerApiStage(api=self.rest_api, stage=self.rest_api.deployment_stage)],
+            api_stages=[
+                apigateway.UsagePlanPerApiStage(api=self.rest_api, stage=self.rest_api.deployment_stage)
+            ],
         )
         self.api_key = self.rest_api.add_api_key("ApiKey", api_key_name=f"punctual-{config.name}")
         usage_plan.add_api_key(self.api_key)

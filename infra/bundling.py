@@ -18,7 +18,7 @@ import tempfile
 import tomllib
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import jsii
 from aws_cdk import BundlingOptions, DockerImage, ILocalBundling
@@ -174,6 +174,8 @@ def lambda_code(requirements: Sequence[str] | None = None) -> lambda_.Code:
             image=image,
             platform="linux/arm64",
             command=docker_command(requirements),
-            local=LocalPipBundling(requirements),
+            # jsii calls try_bundle(output_dir, options) with the options struct as one positional argument,
+            # which the generated (keyword-lifted) ILocalBundling stub does not express.
+            local=cast(ILocalBundling, LocalPipBundling(requirements)),
         ),
     )

@@ -16,7 +16,6 @@ from typing import Any
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_logs as logs
 from constructs import Node
-
 from punctual.handlers.env import HandlerEnv
 
 CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"

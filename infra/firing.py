@@ -19,6 +19,7 @@ from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as targets
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
+from punctual.service.settings import ServiceSettings
 
 from infra.config import StageConfig
 from infra.events import Events
@@ -26,7 +27,6 @@ from infra.lambdas import PunctualFunction
 from infra.nag import acknowledge
 from infra.queues import dead_letter_queue, encrypted_queue
 from infra.storage import Storage
-from punctual.service.settings import ServiceSettings
 
 EXECUTOR_TIMEOUT = Duration.seconds(30)
 # A failed delivery comes back only after the lease its attempt took has lapsed (the attempt claimed the

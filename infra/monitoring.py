@@ -33,7 +33,6 @@ def lateness(statistic: str) -> cloudwatch.Metric:
         dimensions_map={"service": SERVICE_NAME},
         statistic=statistic,
         period=PERIOD,
-        label=f"lateness {statistic}",
     )
 
 
@@ -79,7 +78,11 @@ class Monitoring(Construct):
         self.alarm_topic: sns.Topic | None = None
         if config.alarm_email:
             self.alarm_topic = sns.Topic(
-                self, "AlarmTopic", display_name=f"punctual {config.name} alarms", master_key=key, enforce_ssl=True
+                self,
+                "AlarmTopic",
+                display_name=f"punctual {config.name} alarms",
+                master_key=key,
+                enforce_ssl=True,
             )
             self.alarm_topic.add_subscription(subscriptions.EmailSubscription(config.alarm_email))
             # CloudWatch publishes to the encrypted topic with the topic's key.
@@ -97,7 +100,11 @@ class Monitoring(Construct):
         self.dashboard.add_widgets(
             cloudwatch.GraphWidget(
                 title="Lateness (ms)",
-                left=[lateness(cloudwatch.Stats.p(50)), lateness(cloudwatch.Stats.p(99)), lateness("Maximum")],
+                left=[
+                    lateness(cloudwatch.Stats.p(50)),
+                    lateness(cloudwatch.Stats.p(99)),
+                    lateness("Maximum"),
+                ],
                 width=12,
             ),
             cloudwatch.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms), width=12),

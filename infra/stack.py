@@ -65,7 +65,9 @@ class PunctualStack(Stack):
         )
 
         CfnOutput(self, "ApiUrl", value=api.rest_api.url, description="Base URL of the punctual API")
-        CfnOutput(self, "TopicArn", value=events.topic.topic_arn, description="Subscribe here for fired events")
+        CfnOutput(
+            self, "TopicArn", value=events.topic.topic_arn, description="Subscribe here for fired events"
+        )
         CfnOutput(
             self,
             "ApiKeyId",

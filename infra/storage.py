@@ -6,11 +6,11 @@ from aws_cdk import Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from constructs import Construct
+from punctual.adapters import dynamodb_schema as schema
 
 from infra.config import StageConfig
 from infra.lambdas import PunctualFunction
 from infra.nag import acknowledge
-from punctual.adapters import dynamodb_schema as schema
 
 # Item-level actions only: transactions are authorised per item action, and nothing scans the table.
 READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem")
@@ -59,4 +59,6 @@ class Storage(Construct):
                 f"AwsSolutions-IAM5[Resource::<{table_id}.Arn>/index/*]",
                 "The table's own two GSIs (GSI1 listings and run history, GSI2 the due index).",
             )
-        iam.Grant.add_to_principal(grantee=function.role, actions=[*READ_ACTIONS, *WRITE_ACTIONS], resource_arns=resources)
+        iam.Grant.add_to_principal(
+            grantee=function.role, actions=[*READ_ACTIONS, *WRITE_ACTIONS], resource_arns=resources
+        )

@@ -11,10 +11,10 @@ from typing import Any
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-import aws_cdk as cdk  # noqa: E402  (after the jsii environment variable)
+import aws_cdk as cdk
 
-import app  # noqa: E402
-from infra.config import CDK_JSON  # noqa: E402
+import app
+from infra.config import CDK_JSON
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,8 @@ class Synthesized:
 
     @property
     def resources(self) -> dict[str, dict[str, Any]]:
-        return self.template["Resources"]
+        resources: dict[str, dict[str, Any]] = self.template["Resources"]
+        return resources
 
     def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
         return {key: res for key, res in self.resources.items() if res["Type"] == resource_type}
@@ -63,7 +64,11 @@ class Synthesized:
         for inline in self.resources[role_ref["Ref"]]["Properties"].get("Policies", []):
             found.extend(inline["PolicyDocument"]["Statement"])
         return [
-            {**statement, "Action": _as_list(statement["Action"]), "Resource": _as_list(statement["Resource"])}
+            {
+                **statement,
+                "Action": _as_list(statement["Action"]),
+                "Resource": _as_list(statement["Resource"]),
+            }
             for statement in found
         ]
 

@@ -41,7 +41,10 @@ def test_every_route_proxies_to_the_api_function(dev: Synthesized) -> None:
 def test_usage_plan_throttles_and_caps_per_stage(dev: Synthesized, prod: Synthesized) -> None:
     for stack, settings in ((dev, cdk_json_stages()["dev"]), (prod, cdk_json_stages()["prod"])):
         plan = stack.props("Api/RestApi/UsagePlan")
-        assert plan["Throttle"] == {"RateLimit": settings["throttle_rate"], "BurstLimit": settings["throttle_burst"]}
+        assert plan["Throttle"] == {
+            "RateLimit": settings["throttle_rate"],
+            "BurstLimit": settings["throttle_burst"],
+        }
         assert plan["Quota"] == {"Limit": settings["quota_per_day"], "Period": "DAY"}
         [api_stage] = plan["ApiStages"]
         assert api_stage["ApiId"] == stack.ref("Api/RestApi")

@@ -69,7 +69,9 @@ def test_requirements_are_pyprojects_runtime_dependencies() -> None:
 
 def test_installs_arm64_cpython_312_wheels_and_copies_the_package(source: Path, tmp_path: Path) -> None:
     pip = FakePip()
-    bundler = LocalPipBundling(REQUIREMENTS, source_dir=source, cache_dir=tmp_path / "cache", pip=["pip"], run=pip)
+    bundler = LocalPipBundling(
+        REQUIREMENTS, source_dir=source, cache_dir=tmp_path / "cache", pip=["pip"], run=pip
+    )
     output = tmp_path / "out"
 
     assert _bundle(bundler, output) is True

@@ -42,7 +42,7 @@ def test_every_queue_is_encrypted_and_tls_only(every_stack: Synthesized) -> None
     assert len(queues) == 5
     for queue in queues.values():
         assert queue["Properties"]["SqsManagedSseEnabled"] is True
-    guarded = set()
+    guarded: set[str] = set()
     for policy in every_stack.of_type("AWS::SQS::QueuePolicy").values():
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
             if statement["Effect"] == "Deny" and statement.get("Condition") == {
@@ -67,7 +67,8 @@ def test_topic_is_encrypted_and_tls_only(every_stack: Synthesized) -> None:
     assert topic["KmsMasterKeyId"] == every_stack.att("Events/TopicKey")
     assert every_stack.props("Events/TopicKey")["EnableKeyRotation"] is True
     [policy] = [
-        p for p in every_stack.of_type("AWS::SNS::TopicPolicy").values()
+        p
+        for p in every_stack.of_type("AWS::SNS::TopicPolicy").values()
         if every_stack.ref("Events/Topic") in p["Properties"]["Topics"]
     ]
     assert any(
@@ -76,7 +77,9 @@ def test_topic_is_encrypted_and_tls_only(every_stack: Synthesized) -> None:
     )
 
 
-def test_executor_consumes_the_delay_queue_in_batches_reporting_item_failures(every_stack: Synthesized) -> None:
+def test_executor_consumes_the_delay_queue_in_batches_reporting_item_failures(
+    every_stack: Synthesized,
+) -> None:
     [mapping] = every_stack.of_type("AWS::Lambda::EventSourceMapping").values()
     props = mapping["Properties"]
     assert props["EventSourceArn"] == every_stack.att("Firing/DelayQueue")

@@ -35,7 +35,10 @@ def test_executor_and_sweeper_error_alarms(dev: Synthesized) -> None:
         for alarm in _alarms(dev)
         if alarm.get("MetricName") == "Errors"
     }
-    assert set(errors) == {dev.logical_id("Firing/Executor/Function"), dev.logical_id("Firing/Sweeper/Function")}
+    assert set(errors) == {
+        dev.logical_id("Firing/Executor/Function"),
+        dev.logical_id("Firing/Sweeper/Function"),
+    }
     for alarm in errors.values():
         assert alarm["Namespace"] == "AWS/Lambda"
         assert alarm["Statistic"] == "Sum"
@@ -61,7 +64,8 @@ def test_alarm_email_subscribes_to_an_encrypted_alarm_topic(variant: Synthesized
     topic = variant.ref("Monitoring/AlarmTopic")
     assert all(alarm["AlarmActions"] == [topic] for alarm in _alarms(variant))
     [email] = [
-        s["Properties"] for s in variant.of_type("AWS::SNS::Subscription").values()
+        s["Properties"]
+        for s in variant.of_type("AWS::SNS::Subscription").values()
         if s["Properties"]["Protocol"] == "email"
     ]
     assert email == {"Endpoint": "ops@example.com", "Protocol": "email", "TopicArn": topic}

@@ -45,7 +45,9 @@ def test_table_keys_and_indexes_are_the_documented_ones(dev: Synthesized) -> Non
 
 
 def test_point_in_time_recovery_in_every_stage(every_stack: Synthesized) -> None:
-    assert every_stack.props(TABLE)["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert every_stack.props(TABLE)["PointInTimeRecoverySpecification"] == {
+        "PointInTimeRecoveryEnabled": True
+    }
 
 
 def test_prod_retains_the_table_and_protects_it_from_deletion(prod: Synthesized) -> None:

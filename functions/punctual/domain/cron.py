@@ -5,7 +5,8 @@
 - 6 fields, EventBridge: ``minute hour day-of-month month day-of-week year``; day-of-week 1-7 = SUN-SAT,
   year 1970-2199. Exactly one of the day fields must be ``?``.
 - 7 fields, Quartz: ``second minute hour day-of-month month day-of-week year``; day-of-week 1-7 = SUN-SAT,
-  year 1970-2099 (``*`` for any). Exactly one of the day fields must be ``?``.
+  year 1970-2099 (``*`` for any). Exactly one of the day fields must be ``?``. Quartz's year is optional,
+  but a 6-field expression is always read as EventBridge: write a Quartz expression's year as ``*``.
 
 Every field takes ``*``, values, ``a-b`` ranges (a range whose start is greater than its end wraps around,
 as in Quartz: hours ``22-2``, ``FRI-MON``), ``/step`` on ``*``, a value or a range, and comma lists; months
@@ -209,6 +210,10 @@ class CronExpression:
         return None
 
 
+def _is_number(text: str) -> bool:
+    return text.isascii() and text.isdigit()
+
+
 def _ceil_second(moment: datetime) -> datetime:
     if moment.microsecond:
         return moment.replace(microsecond=0) + timedelta(seconds=1)
@@ -352,7 +357,7 @@ def _item_values(item: str, spec: _Field) -> list[int]:
     span = spec.high - spec.low + 1
     step = 1
     if slash:
-        if not step_text.isdigit():
+        if not _is_number(step_text):
             raise _FieldError(f"cron {spec.name} field: step {step_text!r} in {item!r} is not a number")
         step = int(step_text)
         if not 1 <= step <= span:
@@ -362,7 +367,7 @@ def _item_values(item: str, spec: _Field) -> list[int]:
 
 
 def _value(text: str, spec: _Field) -> int:
-    if text.isdigit():
+    if _is_number(text):
         value = int(text)
     elif spec.names is not None and text.upper() in spec.names:
         value = spec.names[text.upper()]
@@ -396,12 +401,12 @@ def _day_of_month(text: str, dialect: Dialect) -> DayRule:
             offsets.add(0)
         elif upper.startswith("L-"):
             offset_text = upper[2:]
-            if not offset_text.isdigit() or not 0 <= int(offset_text) <= 30:
+            if not _is_number(offset_text) or not 0 <= int(offset_text) <= 30:
                 raise _FieldError(f"cron {spec.name} field: {item!r}: the offset after L- must be 0-30")
             offsets.add(int(offset_text))
         elif upper.endswith("W"):
             day_text = upper[:-1]
-            if not day_text.isdigit():
+            if not _is_number(day_text):
                 raise _FieldError(
                     f"cron {spec.name} field: {item!r}: W needs a single day before it, e.g. 15W"
                 )
@@ -438,7 +443,7 @@ def _day_of_week(text: str, spec: _Field, dialect: Dialect) -> DayRule:
             days.add(_SATURDAY)
         elif "#" in item:
             day_text, _, n_text = item.partition("#")
-            if not n_text.isdigit() or not 1 <= int(n_text) <= 5:
+            if not _is_number(n_text) or not 1 <= int(n_text) <= 5:
                 raise _FieldError(f"cron {spec.name} field: {item!r}: the number after # must be 1-5")
             nth.add((weekday(_value(day_text, spec)), int(n_text)))
         elif len(item) > 1 and item.upper().endswith("L"):

@@ -29,6 +29,7 @@ from punctual.domain.timefmt import format_instant, parse_instant
 from punctual.domain.wallclock import first_cron_instant, load_zone, to_instant
 
 _MICROSECOND = timedelta(microseconds=1)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _SECONDS_PER_DAY = 86_400
 
 
@@ -167,13 +168,22 @@ def _kind(*, at: str | None, every: str | None, cron: str | None) -> ScheduleKin
 
 
 def _parse_instant_in(text: object, field: str, zone: ZoneInfo) -> datetime:
-    """parse_instant, except that a timestamp without an offset is read on ``zone``'s wall clock."""
-    instant = parse_instant(text, field)
-    assert isinstance(text, str)
-    raw = text.strip()
-    naive = datetime.fromisoformat(raw[:-1] + "+00:00" if raw.endswith(("Z", "z")) else raw)
-    if naive.tzinfo is None:
-        return to_instant(naive, zone)
+    """parse_instant, except that a timestamp without an offset is read on ``zone``'s wall clock. Instants
+    before 1970 (or that cannot be expressed in UTC at all) are refused: they are typos, not schedules."""
+    try:
+        instant = parse_instant(text, field)
+        assert isinstance(text, str)
+        raw = text.strip()
+        parsed = datetime.fromisoformat(raw[:-1] + "+00:00" if raw.endswith(("Z", "z")) else raw)
+        if parsed.tzinfo is None:
+            instant = to_instant(parsed, zone)
+    except OverflowError:
+        instant = _EPOCH - _MICROSECOND
+    if instant < _EPOCH:
+        raise ValidationError(
+            f"{field} is out of range: {text!r}",
+            [ErrorDetail(field, "must be an instant from 1970-01-01T00:00:00Z on")],
+        )
     return instant
 
 
@@ -200,7 +210,7 @@ _UNITS = {
     **dict.fromkeys(("d", "day", "days"), ("day", _SECONDS_PER_DAY)),
     **dict.fromkeys(("w", "wk", "wks", "week", "weeks"), ("week", 7 * _SECONDS_PER_DAY)),
 }
-_EVERY_PATTERN = re.compile(r"(?:every\s+)?([+-]?\d+)\s*([a-z]+)", re.IGNORECASE)
+_EVERY_PATTERN = re.compile(r"(?:every\s+)?([+-]?[0-9]+)\s*([a-z]+)", re.IGNORECASE | re.ASCII)
 _EVERY_EXAMPLE = "such as '30 seconds', '5 minutes', '1 hour' or '2 days'"
 
 

@@ -17,14 +17,19 @@ def parse_instant(text: object, field: str) -> datetime:
     raw = text.strip()
     try:
         parsed = datetime.fromisoformat(raw[:-1] + "+00:00" if raw.endswith(("Z", "z")) else raw)
-    except ValueError:
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        utc = parsed.astimezone(UTC)  # OverflowError at the edges of year 1 and 9999
+    except (ValueError, OverflowError):
         raise ValidationError(
             f"{field} is not a valid ISO-8601 timestamp: {raw!r}",
             [ErrorDetail(field, "expected an ISO-8601 timestamp such as 2026-12-01T09:00:00Z")],
         ) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    if utc.year < 1970:
+        raise ValidationError(
+            f"{field} is before 1970: {raw!r}", [ErrorDetail(field, "timestamps start at 1970-01-01T00:00:00Z")]
+        )
+    return utc
 
 
 def format_instant(moment: datetime) -> str:

@@ -29,7 +29,7 @@ def load_zone(name: str | None, field: str = "timezone") -> ZoneInfo:
         )
     try:
         return ZoneInfo(name.strip())
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a directory, a name too long
         raise ValidationError(
             f"unknown time zone {name!r}",
             [ErrorDetail(field, f"unknown time zone {name!r}; use an IANA name such as Europe/Berlin")],

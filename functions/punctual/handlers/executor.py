@@ -21,6 +21,7 @@ from punctual.adapters.link_codec import decode_link, is_link_payload
 from punctual.domain.model import Link
 from punctual.handlers.env import HandlerEnv
 from punctual.handlers.observability import logger, metrics, tracer
+from punctual.service.firing import OccurrenceBusy
 
 # Qualified ARNs end in ":<version or alias>"; EBS must target the function itself.
 _UNQUALIFIED_ARN_PARTS = 7
@@ -68,6 +69,10 @@ def _fire_records(event: dict[str, Any], context: LambdaContext) -> PartialItemF
         receive_count = int(record.attributes.approximate_receive_count or 1)
         try:
             outcome = firing.fire(link, receive_count=receive_count)
+        except OccurrenceBusy:
+            # Another delivery is publishing this occurrence right now; retrying later finds its outcome.
+            logger.info("occurrence busy; the record will be retried", task_id=link.task_id)
+            raise
         except Exception:
             # Reported in batchItemFailures: SQS redelivers this record after its visibility timeout.
             logger.exception(

@@ -14,6 +14,7 @@ import socket
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -60,7 +61,7 @@ class DevOptions:
     jitter: bool = True
     seed: int | None = None  # the EBS jitter's random seed; None picks one (printed, to reproduce a run)
     log_level: str = "WARNING"  # the handlers' LOG_LEVEL
-    executor_pollers: int = 4  # concurrent executor invocations on the delay queue
+    executor_concurrency: int = 4  # executor invocations the delay queue may run at once
     cursor_secret: str = "punctual-dev-cursor-secret"
 
 
@@ -163,17 +164,16 @@ class DevServer:
             jitter=options.jitter,
         )
         self._spawn("scheduler", scheduler.run, self._stop)
-        for index in range(max(1, options.executor_pollers)):
-            poller = QueuePoller(
-                client("sqs"),
-                resources.delay_queue_url,
-                functions["executor"].invoke,
-                batch_size=shape.executor_batch_size,
-            )
-            self._spawn(f"delay-queue-{index}", poller.run, self._stop)
-        tap = QueuePoller(
-            client("sqs"), resources.tap_queue_url, FiredEventSink(self.hub, self._print, _utcnow)
+        delay_queue = QueuePoller(
+            client("sqs"),
+            resources.delay_queue_url,
+            functions["executor"].invoke,
+            batch_size=shape.executor_batch_size,
+            concurrency=options.executor_concurrency,
         )
+        self._spawn("delay-queue", delay_queue.run, self._stop)
+        sink = FiredEventSink(self.hub, self._print, _utcnow)
+        tap = QueuePoller(client("sqs"), resources.tap_queue_url, sink, wait_seconds=1)
         self._spawn("fired-events", tap.run, self._stop)
         self._spawn("sweeper", self._sweep_forever, functions["sweeper"], shape.sweep_interval_seconds)
         self._start_gateway(functions["api"])
@@ -268,3 +268,5 @@ def configure_logging() -> None:
     dev_log.setLevel(logging.INFO)
     dev_log.propagate = False
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the emulator logs every request at INFO
+    # Metrics are disabled locally; Powertools still warns on every invocation that none were published.
+    warnings.filterwarnings("ignore", message="No application metrics to publish")

@@ -4,9 +4,10 @@ As Lambda does with ``ReportBatchItemFailures``: records the handler lists in ``
 in the queue and come back after the visibility timeout; if the handler raises, the whole batch does.
 The queue's redrive policy moves a message to its DLQ after ``maxReceiveCount`` receives.
 
-The emulator's long poll notices a delayed message only once a second, so each poller short-polls in a
-tight loop instead (idle pause ``idle_seconds``): a message is picked up within tens of milliseconds of
-becoming visible, which the executor's sub-second wait needs.
+The emulator's long poll notices a *delayed* message only once a second, so the delay queue is
+short-polled in a tight loop instead (idle pause ``idle_seconds``): a message is picked up within tens of
+milliseconds of becoming visible, which the executor's sub-second wait needs. Queues without delayed
+messages long-poll (the emulator wakes a long poll as soon as a message arrives).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from punctual.local.resources import REGION
@@ -72,6 +74,9 @@ def failed_ids(result: Any, batch_ids: set[str]) -> set[str]:
 
 
 class QueuePoller:
+    """One queue's event source mapping. ``concurrency`` batches may be in the handler at once (Lambda
+    scales out the same way); ``wait_seconds`` > 0 long-polls, which suits queues without delayed messages."""
+
     def __init__(
         self,
         sqs: Any,
@@ -79,52 +84,78 @@ class QueuePoller:
         invoke: Invoke,
         *,
         batch_size: int = 10,
+        concurrency: int = 1,
+        wait_seconds: int = 0,
         idle_seconds: float = 0.05,
     ) -> None:
         self._sqs, self._queue_url, self._invoke = sqs, queue_url, invoke
-        self._batch_size, self._idle = batch_size, idle_seconds
+        self._batch_size, self._concurrency = batch_size, max(1, concurrency)
+        self._wait, self._idle = wait_seconds, idle_seconds
         self._queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
             "Attributes"
         ]["QueueArn"]
 
-    def poll_once(self) -> int:
-        """Receive one batch and process it; returns how many messages were received."""
+    @property
+    def name(self) -> str:
+        return self._queue_url.rsplit("/", 1)[-1]
+
+    def receive(self) -> list[dict[str, Any]]:
         response = self._sqs.receive_message(
             QueueUrl=self._queue_url,
             MaxNumberOfMessages=self._batch_size,
-            WaitTimeSeconds=0,
+            WaitTimeSeconds=self._wait,
             AttributeNames=["All"],
             MessageAttributeNames=["All"],
         )
         messages: list[dict[str, Any]] = response.get("Messages", [])
-        if not messages:
-            return 0
+        return messages
+
+    def process(self, messages: list[dict[str, Any]]) -> set[str]:
+        """Invoke the handler with one batch; delete what succeeded. Returns the ids left for redelivery."""
         batch_ids = {m["MessageId"] for m in messages}
         try:
             failed = failed_ids(self._invoke(sqs_event(messages, self._queue_arn)), batch_ids)
         except Exception as exc:
             log.warning(
-                "%s: handler failed, %d message(s) will be redelivered: %r", self._name, len(messages), exc
+                "%s: handler failed, %d message(s) will be redelivered: %r", self.name, len(messages), exc
             )
-            return len(messages)
+            return batch_ids
         done = [m for m in messages if m["MessageId"] not in failed]
         if done:
             self._sqs.delete_message_batch(
                 QueueUrl=self._queue_url,
                 Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
             )
+        return failed
+
+    def poll_once(self) -> int:
+        """Receive one batch and process it; returns how many messages were received."""
+        messages = self.receive()
+        if messages:
+            self.process(messages)
         return len(messages)
 
-    @property
-    def _name(self) -> str:
-        return self._queue_url.rsplit("/", 1)[-1]
-
     def run(self, stop: threading.Event) -> None:
-        while not stop.is_set():
-            try:
-                received = self.poll_once()
-            except Exception:
-                log.exception("%s: polling failed", self._name)
-                received = 0
-            if not received:
-                stop.wait(self._idle)
+        """Poll until ``stop`` is set, handing batches to up to ``concurrency`` invocations at once."""
+        slots = threading.BoundedSemaphore(self._concurrency)
+        with ThreadPoolExecutor(self._concurrency, thread_name_prefix=f"invoke-{self.name}") as pool:
+            while not stop.is_set():
+                if not slots.acquire(timeout=0.2):
+                    continue
+                try:
+                    messages = self.receive()
+                except Exception:
+                    log.exception("%s: receiving failed", self.name)
+                    messages = []
+                if not messages:
+                    slots.release()
+                    stop.wait(self._idle)
+                    continue
+                future = pool.submit(self._process_logged, messages)
+                future.add_done_callback(lambda _: slots.release())
+
+    def _process_logged(self, messages: list[dict[str, Any]]) -> None:
+        try:
+            self.process(messages)
+        except Exception:
+            log.exception("%s: processing a batch failed", self.name)

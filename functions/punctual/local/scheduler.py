@@ -16,6 +16,7 @@ import logging
 import random
 import re
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -150,11 +151,26 @@ class SchedulerEmulator:
     def fire_due(self) -> list[Firing]:
         now = self._now()
         due = sorted((a for a in self._armed.values() if a.fire_at <= now), key=lambda a: a.fire_at)
-        return [self._fire(armed) for armed in due]
+        return [firing for armed in due if (firing := self._fire(armed)) is not None]
 
     # -- one invocation -------------------------------------------------------------------------------
 
-    def _fire(self, armed: _Armed) -> Firing:
+    def _still_armed(self, armed: _Armed) -> bool:
+        """The schedule as stored right now is the one being fired (not deleted or changed since the last
+        refresh): a cancel just before the instant must win, as it does on EBS."""
+        try:
+            current = self._scheduler.get_schedule(GroupName=self._group, Name=armed.name)
+        except ClientError:
+            self._armed.pop(armed.name, None)
+            return False
+        if current.get("LastModificationDate") != armed.modified:
+            self._arm(armed.name)
+            return False
+        return True
+
+    def _fire(self, armed: _Armed) -> Firing | None:
+        if not self._still_armed(armed):
+            return None
         target = armed.target
         invoke = self._targets.get(target.get("Arn", ""))
         event = json.loads(target["Input"]) if target.get("Input") else {}
@@ -219,15 +235,20 @@ class SchedulerEmulator:
 
     # -- the loop ---------------------------------------------------------------------------------------
 
-    def run(self, stop: threading.Event, poll_interval: float = 0.2) -> None:
-        """Poll until ``stop`` is set; sleep no longer than until the next firing."""
+    def run(self, stop: threading.Event, refresh_seconds: float = 1.0) -> None:
+        """Until ``stop`` is set: re-read the group every ``refresh_seconds`` (punctual arms wake-ups minutes
+        ahead) and fire each schedule at its instant."""
+        next_refresh = 0.0
         while not stop.is_set():
             try:
-                self.poll()
+                if time.monotonic() >= next_refresh:
+                    self.refresh()
+                    next_refresh = time.monotonic() + refresh_seconds
+                self.fire_due()
             except Exception:
                 log.exception("scheduler emulation pass failed")
-            wait = poll_interval
+            wait = max(0.0, next_refresh - time.monotonic())
             upcoming = self.next_fire_at()
             if upcoming is not None:
-                wait = max(0.0, min(wait, (upcoming - self._now()).total_seconds()))
-            stop.wait(wait)
+                wait = min(wait, (upcoming - self._now()).total_seconds())
+            stop.wait(max(0.005, wait))  # never spin, even when a pass keeps failing

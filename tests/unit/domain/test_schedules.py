@@ -113,6 +113,25 @@ def test_a_malformed_at_is_400(text: str) -> None:
     assert error.details[0].field == "at"
 
 
+@pytest.mark.parametrize(
+    ("field", "text"),
+    [
+        ("at", "0001-01-01T00:00:00Z"),
+        ("at", "1969-12-31T23:59:59Z"),
+        ("at", "0001-01-01T00:00:00+05:00"),  # not even expressible in UTC
+        ("at", "9999-12-31T23:59:59-05:00"),
+        ("start_at", "0001-01-01T00:00:00"),
+    ],
+)
+def test_instants_before_1970_or_outside_utc_are_400(field: str, text: str) -> None:
+    fields: dict[str, Any] = (
+        {"at": text} if field == "at" else {"every": "1 hour", field: text, "timezone": "Europe/Berlin"}
+    )
+    error = refused(ValidationError, **fields)
+    assert error.message == f"{field} is out of range: {text!r}"
+    assert error.details[0].field == field
+
+
 def test_start_at_and_end_at_with_at_are_400() -> None:
     error = refused(ValidationError, at="2026-03-02T00:00:00Z", start_at="2026-03-01T00:00:00Z")
     assert error.message == "start_at and end_at apply only to recurring schedules (every or cron)"

@@ -19,13 +19,15 @@ from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from punctual.domain.errors import UnprocessableError, ValidationError
 from punctual.domain.model import Schedule, ScheduleKind
-from punctual.domain.schedules import first_occurrence, next_occurrence
+from punctual.domain.schedules import ScheduleLimits, first_occurrence, next_occurrence, parse_schedule
 
 ZONES = ("UTC", "Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata")
 DAY_NAMES = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
 MONTH_NAMES = tuple(name.upper() for name in calendar.month_abbr[1:])
 MAX_COMPARED = 250
+NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -452,3 +454,56 @@ def test_every_occurrences_are_the_anchor_grid(
     assert end_at is None or following <= end_at
     assert first is not None and first >= after and first <= following
     assert next_occurrence(schedule, following) in (None, following + interval)
+
+
+# --- hostile input -----------------------------------------------------------------------------------------
+
+CRON_TOKENS = st.sampled_from([*"0123456789*/-,?LW#", "MON", "JAN", "60", "²", "٣", "x"])
+CRON_FIELD = st.lists(CRON_TOKENS, min_size=1, max_size=6).map("".join)
+CRON_TEXT = st.one_of(
+    st.lists(CRON_FIELD, min_size=5, max_size=7).map(" ".join),
+    st.text(max_size=40),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    CRON_TEXT,
+    st.one_of(st.none(), st.sampled_from(["UTC", "Europe/Berlin", "Europe", "../x", "a" * 300, "\x00"])),
+)
+def test_any_cron_text_is_a_schedule_or_a_caller_error(text: str, timezone: str | None) -> None:
+    try:
+        schedule = parse_schedule(
+            at=None,
+            every=None,
+            cron=text,
+            timezone=timezone,
+            start_at=None,
+            end_at=None,
+            now=NOW,
+            limits=ScheduleLimits(),
+        )
+    except (ValidationError, UnprocessableError) as error:
+        assert error.details
+    else:
+        assert first_occurrence(schedule, NOW) is not None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.from_regex(r"\A[+-]?[0-9²٣]{0,25} ?[a-zA-Z()]{0,10}\Z"), st.text(max_size=30)))
+def test_any_every_text_is_a_schedule_or_a_caller_error(text: str) -> None:
+    try:
+        schedule = parse_schedule(
+            at=None,
+            every=text,
+            cron=None,
+            timezone=None,
+            start_at=None,
+            end_at=None,
+            now=NOW,
+            limits=ScheduleLimits(),
+        )
+    except (ValidationError, UnprocessableError) as error:
+        assert error.details
+    else:
+        assert schedule.every_seconds is not None and schedule.every_seconds >= 10

@@ -1,0 +1,71 @@
+"""A second, independent oracle for 5-field Unix cron: croniter (the reference implementation DESIGN.md names).
+
+punctual evaluates cron with its own matcher (domain/cron.py) because it must also speak EventBridge and
+Quartz dialects, with their `?`/`L`/`W`/`#` rules, day-of-week numbering and a stated DST behaviour. For the
+dialect croniter implements natively, in UTC, both must agree occurrence for occurrence.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from croniter import croniter
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from punctual.domain.schedules import ScheduleLimits, first_occurrence, next_occurrence, parse_schedule
+
+NOW = datetime(2026, 11, 22, 10, 17, 31, tzinfo=UTC)
+
+
+def field(low: int, high: int) -> st.SearchStrategy[str]:
+    value = st.integers(low, high)
+    single = value.map(str)
+    # Degenerate ranges (`5-5`) are left out: croniter 7.0.0 reads them as `*` (`0 0 * * 5-5` gives a Monday),
+    # one reason punctual owns its matcher; tests/unit/domain/test_cron.py pins punctual's answer for them.
+    ranged = st.tuples(value, value).filter(lambda p: p[0] != p[1]).map(lambda p: f"{min(p)}-{max(p)}")
+    stepped = st.tuples(st.sampled_from(["*", f"{low}"]), st.integers(1, max(1, (high - low) // 2))).map(
+        lambda p: f"{p[0]}/{p[1]}" if p[0] == "*" else f"{p[0]}-{high}/{p[1]}"
+    )
+    listed = st.lists(value, min_size=2, max_size=4, unique=True).map(
+        lambda xs: ",".join(map(str, sorted(xs)))
+    )
+    return st.one_of(st.just("*"), single, ranged, stepped, listed)
+
+
+unix_cron = st.tuples(field(0, 59), field(0, 23), field(1, 28), field(1, 12), field(0, 6)).map(" ".join)
+
+
+@settings(max_examples=150, deadline=None)
+@given(unix_cron)
+def test_unix_cron_occurrences_match_croniter(expression: str) -> None:
+    limits = ScheduleLimits(min_interval=ScheduleLimits().min_interval)
+    schedule = parse_schedule(
+        at=None,
+        every=None,
+        cron=expression,
+        timezone="UTC",
+        start_at=None,
+        end_at=None,
+        now=NOW,
+        limits=limits,
+    )
+    reference = croniter(expression, NOW)  # strictly after NOW; NOW has seconds, so never equal
+    ours = first_occurrence(schedule, NOW)
+    for _ in range(12):
+        expected = reference.get_next(datetime).astimezone(UTC)
+        assert ours == expected, expression
+        ours = next_occurrence(schedule, ours)
+
+
+def test_a_single_value_range_means_that_value_only() -> None:
+    schedule = parse_schedule(
+        at=None,
+        every=None,
+        cron="0 0 * * 5-5",
+        timezone="UTC",
+        start_at=None,
+        end_at=None,
+        now=NOW,
+        limits=ScheduleLimits(),
+    )
+    assert first_occurrence(schedule, NOW) == datetime(2026, 11, 27, tzinfo=UTC)  # the next Friday
