@@ -1,7 +1,8 @@
 """Cron expressions in three dialects, told apart by their field count, and a wall-clock matcher.
 
 - 5 fields, Unix: ``minute hour day-of-month month day-of-week``; day-of-week 0-7 (0 and 7 = Sunday).
-  When both day fields are restricted (neither is exactly ``*``) a day matches if either matches (Vixie cron).
+  When both day fields are restricted (neither starts with ``*``, so ``*/2`` counts as unrestricted) a day
+  matches if either matches (Vixie cron's rule, which croniter follows too).
 - 6 fields, EventBridge: ``minute hour day-of-month month day-of-week year``; day-of-week 1-7 = SUN-SAT,
   year 1970-2199. Exactly one of the day fields must be ``?``.
 - 7 fields, Quartz: ``second minute hour day-of-month month day-of-week year``; day-of-week 1-7 = SUN-SAT,
@@ -287,7 +288,9 @@ def parse_cron(text: str) -> CronExpression:
         days_of_week=dow.days_of_week,
         nth_days_of_week=dow.nth_days_of_week,
         last_days_of_week=dow.last_days_of_week,
-        either=dialect is Dialect.UNIX and day_of_month != "*" and day_of_week != "*",
+        either=dialect is Dialect.UNIX
+        and not day_of_month.startswith("*")
+        and not day_of_week.startswith("*"),
     )
     return CronExpression(
         text=normalized,

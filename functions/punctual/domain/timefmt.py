@@ -17,17 +17,21 @@ def parse_instant(text: object, field: str) -> datetime:
     raw = text.strip()
     try:
         parsed = datetime.fromisoformat(raw[:-1] + "+00:00" if raw.endswith(("Z", "z")) else raw)
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=UTC)
-        utc = parsed.astimezone(UTC)  # OverflowError at the edges of year 1 and 9999
-    except (ValueError, OverflowError):
+    except ValueError:
         raise ValidationError(
             f"{field} is not a valid ISO-8601 timestamp: {raw!r}",
             [ErrorDetail(field, "expected an ISO-8601 timestamp such as 2026-12-01T09:00:00Z")],
         ) from None
-    if utc.year < 1970:
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    try:
+        utc = parsed.astimezone(UTC)  # OverflowError at the edges of year 1 and 9999
+    except OverflowError:
+        utc = None
+    if utc is None or utc.year < 1970:
         raise ValidationError(
-            f"{field} is before 1970: {raw!r}", [ErrorDetail(field, "timestamps start at 1970-01-01T00:00:00Z")]
+            f"{field} is out of range: {raw!r}",
+            [ErrorDetail(field, "timestamps must lie between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z")],
         )
     return utc
 

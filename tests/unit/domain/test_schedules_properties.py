@@ -257,7 +257,7 @@ def cron_expressions(draw: st.DrawFn, dialect: str) -> tuple[str, Meaning]:
         years=None if years is None else frozenset(years),
         day_of_month=dom,
         day_of_week=dow,
-        either=unix and dom_text != "*" and dow_text != "*",
+        either=unix and not dom_text.startswith("*") and not dow_text.startswith("*"),  # Vixie rule
     )
     parts = [minutes_text, hours_text, dom_text, months_text, dow_text]
     if quartz:
