@@ -31,6 +31,8 @@ from infra.storage import Storage
 EXECUTOR_TIMEOUT = Duration.seconds(30)
 # A failed delivery comes back only after the lease its attempt took has lapsed (the attempt claimed the
 # run at most one function timeout after receiving it), so a retry never finds its own stale lease.
+# Receives that are not publish attempts (waiting on an earlier in-flight occurrence) before dead-lettering.
+DELAY_QUEUE_RECEIVE_HEADROOM = 5
 DELAY_QUEUE_VISIBILITY = Duration.seconds(
     int(ServiceSettings().lease.total_seconds()) + int(EXECUTOR_TIMEOUT.to_seconds())
 )
@@ -57,14 +59,16 @@ class Firing(Construct):
 
         self.schedule_dead_letter_queue = dead_letter_queue(self, "ScheduleDeadLetters")
         self.delay_dead_letter_queue = dead_letter_queue(self, "DelayDeadLetters")
-        # The executor counts SQS receives as publish attempts and marks the run failed itself on the
-        # MAX_ATTEMPTS-th; the redrive only catches deliveries whose every invocation crashed.
+        # The executor counts publish attempts on the run record and marks it failed itself on the
+        # MAX_ATTEMPTS-th. Some receives are not attempts (a later occurrence waiting while an earlier one of
+        # the same task is retried), hence the headroom; the redrive catches deliveries that kept crashing.
         self.delay_queue = encrypted_queue(
             self,
             "DelayQueue",
             visibility_timeout=DELAY_QUEUE_VISIBILITY,
             dead_letter_queue=sqs.DeadLetterQueue(
-                max_receive_count=config.max_attempts, queue=self.delay_dead_letter_queue
+                max_receive_count=config.max_attempts + DELAY_QUEUE_RECEIVE_HEADROOM,
+                queue=self.delay_dead_letter_queue,
             ),
         )
         self.schedule_group_name = f"punctual-{config.name}"

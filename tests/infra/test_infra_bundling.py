@@ -63,7 +63,7 @@ def test_requirements_are_pyprojects_runtime_dependencies() -> None:
     requirements = runtime_requirements()
     assert requirements == declared
     names = {requirement.split("==")[0].split("[")[0] for requirement in requirements}
-    assert {"aws-lambda-powertools", "pydantic", "croniter", "tzdata"} <= names
+    assert {"aws-lambda-powertools", "pydantic", "tzdata"} <= names
     assert "boto3" not in names  # the Lambda runtime provides it
 
 

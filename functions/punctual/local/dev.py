@@ -13,7 +13,6 @@ import random
 import socket
 import sys
 import threading
-import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,13 +20,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import boto3
-import uvicorn
 from moto.server import ThreadedMotoServer
 
 from punctual.local.event_source import QueuePoller
 from punctual.local.fired_events import EventHub, FiredEventSink
 from punctual.local.functions import HANDLER_MODULES, LocalFunction
-from punctual.local.gateway import Gateway
+from punctual.local.gateway import Gateway, ServingThread
 from punctual.local.resources import (
     FAKE_CREDENTIALS,
     REGION,
@@ -103,8 +101,7 @@ class DevServer:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._moto: _MotoServer | None = None
-        self._uvicorn: uvicorn.Server | None = None
-        self._gateway_thread: threading.Thread | None = None
+        self._gateway: ServingThread | None = None
         self.hub = EventHub()
         self.resources: Provisioned | None = None
 
@@ -192,24 +189,12 @@ class DevServer:
                 log.exception("sweeper failed")
 
     def _start_gateway(self, api: LocalFunction) -> None:
-        config = uvicorn.Config(
-            Gateway(api.invoke, self.hub),
-            host=self.options.host,
-            port=self.options.api_port,
-            log_level="warning",
-            access_log=False,
-            lifespan="on",
-            timeout_graceful_shutdown=2,
-        )
-        self._uvicorn = server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, name="punctual-dev-gateway", daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise StartupError(f"the API did not start on {self.api_endpoint}")
-            time.sleep(0.02)
-        self._gateway_thread = thread
+        try:
+            self._gateway = ServingThread(
+                Gateway(api.invoke, self.hub), self.options.host, self.options.api_port
+            )
+        except OSError as error:
+            raise StartupError(f"the API did not start on {self.api_endpoint}: {error}") from error
 
     # -- run / stop -----------------------------------------------------------------------------------
 
@@ -251,9 +236,8 @@ class DevServer:
     def stop(self) -> None:
         self._stop.set()
         self.hub.close()
-        if self._uvicorn is not None and self._gateway_thread is not None:
-            self._uvicorn.should_exit = True
-            self._gateway_thread.join(timeout=5)
+        if self._gateway is not None:
+            self._gateway.stop()
         for thread in self._threads:
             thread.join(timeout=5)
         if self._moto is not None and self._moto.error is None:

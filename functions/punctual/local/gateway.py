@@ -14,12 +14,14 @@ import base64
 import hashlib
 import json
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import anyio.to_thread
+import uvicorn
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
@@ -139,7 +141,7 @@ def http_response(result: Any) -> tuple[int, list[tuple[str, str]], bytes]:
     if not isinstance(body, str):
         return gateway_error(502, "Internal server error")
     try:
-        payload = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode("utf-8")
+        payload = base64.b64decode(body, validate=True) if result.get("isBase64Encoded") else body.encode("utf-8")
     except ValueError:
         return gateway_error(502, "Internal server error")
     headers = [
@@ -234,3 +236,33 @@ class Gateway:
             elif message["type"] == "lifespan.shutdown":
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+class ServingThread:
+    """An ASGI app served by uvicorn on a background thread (signals stay with the main thread).
+    Port 0 picks a free port; ``port`` tells which."""
+
+    def __init__(self, app: Any, host: str, port: int, *, startup_timeout: float = 10.0) -> None:
+        config = uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+            lifespan="on",
+            timeout_graceful_shutdown=2,
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name=f"gateway-{port}", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + startup_timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise OSError(f"could not serve on {host}:{port}")
+            time.sleep(0.01)
+        self.port: int = self._server.servers[0].sockets[0].getsockname()[1]
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout)

@@ -1,0 +1,15 @@
+"""One ``punctual dev`` per test session (per xdist worker), on free ports, stopped at the end."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.e2e.harness import DevProcess, running_dev
+
+
+@pytest.fixture(scope="session")
+def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevProcess]:
+    with running_dev(tmp_path_factory.mktemp("dev"), "--no-jitter", "--seed", "1") as process:
+        yield process
