@@ -30,9 +30,14 @@ TIMER = (
 
 
 def measure(code: str) -> float:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "functions"), "AWS_DEFAULT_REGION": "us-east-1",
-           "POWERTOOLS_SERVICE_NAME": "punctual", "POWERTOOLS_METRICS_NAMESPACE": "Punctual",
-           "PYTHONDONTWRITEBYTECODE": "0"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT / "functions"),
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "POWERTOOLS_SERVICE_NAME": "punctual",
+        "POWERTOOLS_METRICS_NAMESPACE": "Punctual",
+        "PYTHONDONTWRITEBYTECODE": "0",
+    }
     out = subprocess.run(
         [sys.executable, "-c", TIMER.format(code=code)], env=env, capture_output=True, text=True, check=True
     )

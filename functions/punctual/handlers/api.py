@@ -35,7 +35,7 @@ from punctual.domain.errors import (
 from punctual.domain.model import Context
 from punctual.domain.timefmt import format_optional
 from punctual.handlers import http_errors
-from punctual.handlers.observability import logger, metrics, tracer
+from punctual.handlers.observability import logger, metrics
 from punctual.handlers.presenters import bulk_json, run_json, task_json
 from punctual.handlers.request_models import (
     BulkDeleteBody,
@@ -521,7 +521,6 @@ def refusal(event: dict[str, Any]) -> dict[str, Any] | None:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:

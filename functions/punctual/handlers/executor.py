@@ -20,7 +20,7 @@ from punctual import bootstrap
 from punctual.adapters.link_codec import decode_link, is_link_payload
 from punctual.domain.model import Link
 from punctual.handlers.env import HandlerEnv
-from punctual.handlers.observability import logger, metrics, tracer
+from punctual.handlers.observability import logger, metrics
 from punctual.service.firing import OccurrenceBusy
 
 # Qualified ARNs end in ":<version or alias>"; EBS must target the function itself.
@@ -97,7 +97,6 @@ def _fire_records(event: dict[str, Any], context: LambdaContext) -> PartialItemF
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse | None:
     if is_link_payload(event):

@@ -9,13 +9,12 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from punctual import bootstrap
-from punctual.handlers.observability import logger, metrics, tracer
+from punctual.handlers.observability import logger, metrics
 
 METRIC_PREFIX = "sweep_"
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     report = dataclasses.asdict(bootstrap.current_app().firing.sweep())

@@ -66,15 +66,8 @@ def proxy_event(
     lowered = {name.lower(): value for name, value in single_headers.items()}
     api_key = lowered.get("x-api-key") or None
 
-    text: str | None
-    encoded = False
-    if not body:
-        text = None
-    else:
-        try:
-            text = body.decode("utf-8")
-        except UnicodeDecodeError:
-            text, encoded = base64.b64encode(body).decode("ascii"), True
+    # The stack declares no binary media types, so API Gateway hands every body over as text.
+    text = body.decode("utf-8", errors="replace") if body else None
 
     request_time = now_ms if now_ms is not None else int(time.time() * 1000)
     return {
@@ -112,7 +105,7 @@ def proxy_event(
             },
         },
         "body": text,
-        "isBase64Encoded": encoded,
+        "isBase64Encoded": False,
     }
 
 
@@ -141,7 +134,9 @@ def http_response(result: Any) -> tuple[int, list[tuple[str, str]], bytes]:
     if not isinstance(body, str):
         return gateway_error(502, "Internal server error")
     try:
-        payload = base64.b64decode(body, validate=True) if result.get("isBase64Encoded") else body.encode("utf-8")
+        payload = (
+            base64.b64decode(body, validate=True) if result.get("isBase64Encoded") else body.encode("utf-8")
+        )
     except ValueError:
         return gateway_error(502, "Internal server error")
     headers = [

@@ -112,12 +112,13 @@ def test_api_key_ids_are_stable_and_distinct_and_absent_without_a_key() -> None:
     assert event["queryStringParameters"] is None
 
 
-def test_a_body_that_is_not_utf8_is_passed_base64_encoded(fake_url: str, fake_api: RecordingApi) -> None:
-    raw = b"\xff\xfe\x00binary"
-    requests.post(f"{fake_url}/tasks", data=raw, timeout=TIMEOUT)
+def test_a_body_that_is_not_utf8_is_passed_as_text_like_a_stage_without_binary_media_types(
+    fake_url: str, fake_api: RecordingApi
+) -> None:
+    requests.post(f"{fake_url}/tasks", data=b"\xff{}", timeout=TIMEOUT)
     (event,) = fake_api.events
-    assert event["isBase64Encoded"] is True
-    assert base64.b64decode(event["body"]) == raw
+    assert event["isBase64Encoded"] is False
+    assert event["body"] == "\ufffd{}"
 
 
 def test_the_handlers_status_headers_and_body_are_returned(fake_url: str, fake_api: RecordingApi) -> None:
@@ -190,6 +191,9 @@ def test_bad_input_gets_the_handlers_4xx(real_url: str) -> None:
     oversized = requests.post(f"{real_url}/schedule", data="x" * (300 * 1024), timeout=TIMEOUT)
     assert oversized.status_code == 413
     assert oversized.json()["error"]["code"] == "payload_too_large"
+
+    not_utf8 = requests.post(f"{real_url}/tasks", data=b"\xff\xfe\x00", timeout=TIMEOUT)
+    assert not_utf8.status_code == 400
 
     assert requests.get(f"{real_url}/health", timeout=TIMEOUT).json() == {"status": "ok"}
 

@@ -1,0 +1,38 @@
+"""AWS call economy: the calls each operation makes, pinned (bench/bench_aws_calls.py prints the same table)."""
+
+from __future__ import annotations
+
+from tests.integration.api.harness import Stack
+from tests.support.call_economy import measure_operations
+
+
+def test_each_operation_makes_the_fewest_aws_calls(stack: Stack) -> None:
+    calls = measure_operations(stack)
+
+    assert calls["schedule, within 15 min (SQS)"] == {"dynamodb.PutItem": 1, "sqs.SendMessage": 1}
+    assert calls["schedule, days ahead (EBS)"] == {"dynamodb.PutItem": 1, "scheduler.CreateSchedule": 1}
+    assert calls["list, one page of 50"] == {"dynamodb.Query": 1}
+    assert calls["get"] == {"dynamodb.GetItem": 1}
+    assert calls["fire, recurring (claim, arm next, publish, finish)"] == {
+        "dynamodb.BatchGetItem": 1,  # task + run, consistent
+        "dynamodb.TransactWriteItems": 2,  # claim, finish
+        "sqs.SendMessage": 1,  # the next occurrence
+        "sns.Publish": 1,
+    }
+    assert calls["fire, one-time"] == {
+        "dynamodb.BatchGetItem": 1,
+        "dynamodb.TransactWriteItems": 2,
+        "sns.Publish": 1,
+    }
+    assert calls["run now"] == {"dynamodb.GetItem": 1, "dynamodb.PutItem": 1, "sqs.SendMessage": 1}
+    assert calls["fire, run now"] == {
+        "dynamodb.BatchGetItem": 1,
+        "dynamodb.PutItem": 2,  # start (lease), finish: no task write for a manual run
+        "sns.Publish": 1,
+    }
+    assert calls["get run"] == {"dynamodb.GetItem": 1}
+    assert calls["cancel, EBS-armed"] == {
+        "dynamodb.GetItem": 1,
+        "dynamodb.PutItem": 1,
+        "scheduler.DeleteSchedule": 1,
+    }
