@@ -11,5 +11,7 @@ from tests.e2e.harness import DevProcess, running_dev
 
 @pytest.fixture(scope="session")
 def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevProcess]:
-    with running_dev(tmp_path_factory.mktemp("dev"), "--no-jitter", "--seed", "1") as process:
+    # Jitter off for speed; the sweeper every second so it runs during the session; handler logs at INFO.
+    args = ("--no-jitter", "--seed", "1", "--sweep-interval", "1", "--log-level", "INFO")
+    with running_dev(tmp_path_factory.mktemp("dev"), *args) as process:
         yield process

@@ -4,6 +4,8 @@ queue. Every wait has a deadline; the process is always stopped, killed if it do
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import json
 import os
 import queue
@@ -16,7 +18,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +81,7 @@ class DevProcess:
         return str(self.sqs().get_queue_url(QueueName=EVENTS_QUEUE)["QueueUrl"])
 
     def sse(self) -> SseStream:
-        return SseStream(self.api + "/events")
+        return SseStream(self.api_port)
 
     # --- lifecycle ------------------------------------------------------------------------------------
     def stop(self, signum: int = signal.SIGINT) -> int:
@@ -138,38 +140,47 @@ def running_dev(log_dir: Path, *args: str) -> Iterator[DevProcess]:
         dev.stop()
 
 
-@dataclass
 class SseStream:
-    """Reads ``GET /events`` on a thread; ``data:`` payloads arrive (as text) on a queue."""
+    """Reads ``GET /events`` on a thread; ``data:`` payloads arrive (as text) on a queue. A plain
+    http.client connection, so leaving can shut the socket down under a blocked read at once."""
 
-    url: str
-    _payloads: queue.Queue[str] = field(default_factory=queue.Queue)
-    _subscribed: threading.Event = field(default_factory=threading.Event)
-    _response: requests.Response | None = None
-    seen: list[str] = field(default_factory=list)
+    def __init__(self, port: int) -> None:
+        self._port = port
+        self._payloads: queue.Queue[str] = queue.Queue()
+        self._subscribed = threading.Event()
+        self._connection: http.client.HTTPConnection | None = None
+        self._socket: socket.socket | None = None
+        self.seen: list[str] = []
 
     def __enter__(self) -> SseStream:
-        self._response = requests.get(self.url, stream=True, timeout=(HTTP_TIMEOUT, 60))
-        self._response.raise_for_status()
-        threading.Thread(target=self._read, daemon=True).start()
+        self._connection = http.client.HTTPConnection("127.0.0.1", self._port, timeout=60)
+        self._connection.request("GET", "/events", headers={"Accept": "text/event-stream"})
+        self._socket = self._connection.sock
+        response = self._connection.getresponse()
+        if response.status != 200:
+            raise RuntimeError(f"GET /events answered {response.status}")
+        threading.Thread(target=self._read, args=(response,), daemon=True).start()
         if not self._subscribed.wait(HTTP_TIMEOUT):
             raise TimeoutError("the SSE stream never confirmed the subscription")
         return self
 
     def __exit__(self, *_: object) -> None:
-        if self._response is not None:
-            self._response.close()
+        if self._socket is not None:
+            with contextlib.suppress(OSError):
+                self._socket.shutdown(socket.SHUT_RDWR)
+        if self._connection is not None:
+            self._connection.close()
 
-    def _read(self) -> None:
-        assert self._response is not None
+    def _read(self, response: http.client.HTTPResponse) -> None:
         try:
-            for line in self._response.iter_lines(decode_unicode=True):
-                if line.startswith(":"):
+            while line := response.readline():
+                text = line.decode("utf-8").rstrip("\r\n")
+                if text.startswith(":"):
                     self._subscribed.set()
-                elif line.startswith("data: "):
-                    self._payloads.put(line.removeprefix("data: "))
-        except (requests.RequestException, AttributeError, ValueError):
-            pass  # closed by __exit__
+                elif text.startswith("data: "):
+                    self._payloads.put(text.removeprefix("data: "))
+        except Exception:  # __exit__ shut the socket under the read; http.client fails in several ways
+            return
 
     def wait_for(
         self, matches: Callable[[dict[str, Any]], bool], timeout: float
@@ -179,7 +190,7 @@ class SseStream:
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise TimeoutError(f"no matching event on {self.url} within {timeout} s; saw {self.seen}")
+                raise TimeoutError(f"no matching event on /events within {timeout} s; saw {self.seen}")
             try:
                 raw = self._payloads.get(timeout=remaining)
             except queue.Empty:

@@ -54,6 +54,13 @@ def test_a_scheduled_message_fires_on_time_and_a_cancelled_one_never_fires(dev: 
         assert dropped not in [e["task_id"] for e in later]
     with pytest.raises(TimeoutError):
         receive_from_queue(sqs, events_queue, lambda e: e["task_id"] == dropped, timeout=1)
+    # One readable terminal line per fired event.
+    lines = [line for line in dev.output().splitlines() if f"task={kept}" in line]
+    assert len(lines) == 1
+    assert "fired" in lines[0]
+    assert f"scheduled_for={event['scheduled_for']}" in lines[0]
+    assert f"lateness={event['lateness_ms']} ms" in lines[0]
+    assert not [line for line in dev.output().splitlines() if f"task={dropped}" in line]
     task = dev.request("GET", f"/tasks/{dropped}", key=key).json()
     assert task["status"] == "cancelled"
     assert dev.request("GET", f"/tasks/{kept}", key=key).json()["status"] == "completed"

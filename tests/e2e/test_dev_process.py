@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import signal
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -56,6 +57,14 @@ def test_startup_prints_the_endpoints_and_the_events_queue(dev: DevProcess) -> N
     assert dev.aws in output
     assert dev.events_queue_url() in output
     assert "sqs receive-message" in output
+
+
+def test_the_sweeper_runs_every_interval_without_errors(dev: DevProcess) -> None:
+    deadline = time.monotonic() + 15
+    while dev.output().count('"message":"sweep finished"') < 2:
+        assert time.monotonic() < deadline, dev.output()[-3000:]
+        time.sleep(0.2)
+    assert "sweeper failed" not in dev.output()
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])

@@ -75,6 +75,13 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
         help="seed of the EBS jitter, to reproduce a run (env PUNCTUAL_SEED; default random, printed)",
     )
     dev.add_argument(
+        "--sweep-interval",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="seconds between sweeper runs (default 60, the stack's rate(1 minute))",
+    )
+    dev.add_argument(
         "--log-level",
         default=env.get("PUNCTUAL_LOG_LEVEL", "WARNING").upper(),
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
@@ -95,6 +102,7 @@ def run_dev(args: argparse.Namespace) -> int:
             jitter=args.jitter,
             seed=args.seed,
             log_level=args.log_level,
+            sweep_interval_seconds=max(0.1, args.sweep_interval),
         )
     )
     signals_seen = 0
@@ -112,7 +120,7 @@ def run_dev(args: argparse.Namespace) -> int:
         server.start()
         print(server.banner(), flush=True)
         server.wait()
-        print("punctual dev: stopping", flush=True)
+        print(f"punctual dev: stopping ({server.metrics.summary()})", flush=True)
     except StartupError as error:
         print(f"punctual dev: {error}", file=sys.stderr, flush=True)
         return 1

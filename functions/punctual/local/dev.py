@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import os
 import random
-import socket
 import sys
 import threading
 import warnings
@@ -20,8 +19,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import boto3
-from moto.server import ThreadedMotoServer
 
+from punctual.local.emulator import EmulatorServer, ensure_port_free
 from punctual.local.event_source import QueuePoller
 from punctual.local.fired_events import EventHub, FiredEventSink
 from punctual.local.functions import HANDLER_MODULES, LocalFunction
@@ -61,32 +60,40 @@ class DevOptions:
     log_level: str = "WARNING"  # the handlers' LOG_LEVEL
     executor_concurrency: int = 4  # executor invocations the delay queue may run at once
     cursor_secret: str = "punctual-dev-cursor-secret"
+    sweep_interval_seconds: float = 60.0  # the stack runs the sweeper at rate(1 minute)
 
 
 class StartupError(RuntimeError):
     """punctual dev could not start (a port in use, a handler that does not import)."""
 
 
-def ensure_port_free(host: str, port: int, what: str) -> None:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError as error:
-            raise StartupError(f"{what} port {host}:{port} is not available ({error.strerror})") from None
+class LocalMetrics:
+    """The handlers' metrics sink here: no CloudWatch, so counts and latenesses are kept for the summary
+    printed on exit (Powertools would print an EMF blob every 100 values instead)."""
 
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.counts: dict[str, int] = {}
+        self.latenesses: list[int] = []
 
-class _MotoServer(ThreadedMotoServer):
-    """ThreadedMotoServer whose start() reports a failed bind instead of waiting forever."""
+    def count(self, name: str, value: int = 1) -> None:
+        with self._lock:
+            self.counts[name] = self.counts.get(name, 0) + value
 
-    error: BaseException | None = None
+    def lateness(self, milliseconds: int) -> None:
+        with self._lock:
+            self.latenesses.append(milliseconds)
 
-    def _server_entry(self) -> None:
-        try:
-            super()._server_entry()
-        except BaseException as error:
-            self.error = error
-            self._server_ready_event.set()
+    def summary(self) -> str:
+        with self._lock:
+            latenesses = sorted(self.latenesses)
+        if not latenesses:
+            return "no task fired"
+
+        def pct(q: float) -> int:
+            return latenesses[min(len(latenesses) - 1, int(q * len(latenesses)))]
+
+        return f"{len(latenesses)} fired; lateness p50 {pct(0.5)} ms, p99 {pct(0.99)} ms, max {latenesses[-1]} ms"
 
 
 def _utcnow() -> datetime:
@@ -100,32 +107,43 @@ class DevServer:
         self._print = printer or (lambda line: print(line, flush=True))
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._moto: _MotoServer | None = None
+        self._moto: EmulatorServer | None = None
+        self.metrics = LocalMetrics()
         self._gateway: ServingThread | None = None
         self.hub = EventHub()
         self.resources: Provisioned | None = None
 
     @property
+    def _connect_host(self) -> str:
+        # Bound to every interface: reach it over loopback.
+        return "127.0.0.1" if self.options.host in ("0.0.0.0", "") else self.options.host
+
+    @property
     def aws_endpoint(self) -> str:
-        return f"http://{self.options.host}:{self.options.aws_port}"
+        return f"http://{self._connect_host}:{self.options.aws_port}"
 
     @property
     def api_endpoint(self) -> str:
-        return f"http://{self.options.host}:{self.options.api_port}"
+        return f"http://{self._connect_host}:{self.options.api_port}"
 
     # -- start ----------------------------------------------------------------------------------------
 
     def start(self) -> None:
         options = self.options
-        ensure_port_free(options.host, options.aws_port, "AWS emulator")
-        ensure_port_free(options.host, options.api_port, "API")
+        for what, port in (("AWS emulator", options.aws_port), ("API", options.api_port)):
+            try:
+                ensure_port_free(options.host, port)
+            except OSError as error:
+                raise StartupError(
+                    f"{what} port {options.host}:{port} is not available ({error.strerror})"
+                ) from None
         for name in _REAL_AWS_VARIABLES:
             os.environ.pop(name, None)
         os.environ.update(
             {**FAKE_CREDENTIALS, "AWS_DEFAULT_REGION": REGION, "AWS_ENDPOINT_URL": self.aws_endpoint}
         )
 
-        self._moto = _MotoServer(ip_address=options.host, port=options.aws_port, verbose=False)
+        self._moto = EmulatorServer(ip_address=options.host, port=options.aws_port, verbose=False)
         self._moto.start()
         if self._moto.error is not None:
             raise StartupError(f"the AWS emulator did not start: {self._moto.error}")
@@ -150,6 +168,7 @@ class DevServer:
                 function.load()
             except Exception as error:
                 raise StartupError(f"handler {function.name} does not import: {error!r}") from error
+        self._install_container()
 
         scheduler = SchedulerEmulator(
             client("scheduler"),
@@ -172,8 +191,16 @@ class DevServer:
         sink = FiredEventSink(self.hub, self._print, _utcnow)
         tap = QueuePoller(client("sqs"), resources.tap_queue_url, sink, wait_seconds=1)
         self._spawn("fired-events", tap.run, self._stop)
-        self._spawn("sweeper", self._sweep_forever, functions["sweeper"], shape.sweep_interval_seconds)
+        self._spawn("sweeper", self._sweep_forever, functions["sweeper"], options.sweep_interval_seconds)
         self._start_gateway(functions["api"])
+
+    def _install_container(self) -> None:
+        """The three functions share this process, so they share one container (as one Lambda container's
+        invocations do), wired by build_app from the environment set above, with the local metrics sink."""
+        from punctual import bootstrap
+        from punctual.handlers.env import HandlerEnv
+
+        bootstrap.use_app(bootstrap.build_app(HandlerEnv.from_environ(), metrics=self.metrics))
 
     def _spawn(self, name: str, target: Callable[..., None], *args: Any) -> None:
         thread = threading.Thread(target=target, args=args, name=f"punctual-dev-{name}", daemon=True)
@@ -184,9 +211,12 @@ class DevServer:
         # EBS rate(1 minute) invokes the sweeper with the schedule's (empty) input.
         while not self._stop.wait(interval):
             try:
-                sweeper.invoke({})
+                report = sweeper.invoke({})
             except Exception:
                 log.exception("sweeper failed")
+                continue
+            if isinstance(report, dict) and any(v for k, v in report.items() if k != "examined"):
+                log.info("sweep: %s", ", ".join(f"{k}={v}" for k, v in report.items()))
 
     def _start_gateway(self, api: LocalFunction) -> None:
         try:

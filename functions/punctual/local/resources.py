@@ -13,10 +13,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from punctual.adapters.dynamodb_schema import table_definition, ttl_specification
+from punctual.handlers.env import HandlerEnv
+from punctual.service.settings import ServiceSettings
 
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"  # moto's default account
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+SQS_DEFAULT_RETENTION_SECONDS = 4 * 86400
+EXECUTOR_TIMEOUT_SECONDS = 30
+DELAY_QUEUE_RECEIVE_HEADROOM = 5
 
 
 @dataclass(frozen=True)
@@ -32,18 +37,21 @@ class QueueShape:
 class StackShape:
     """Names and settings of one stage's resources."""
 
-    prefix: str = "punctual-local"
-    # The executor consumes the delay queue; a message that fails max_receive_count times goes to its DLQ.
-    # More receives than the executor's MAX_ATTEMPTS, so the executor records the failed run first.
+    prefix: str = "punctual-local"  # the stack names its schedule group punctual-<stage>
+    # As infra/firing.py: a failed delivery comes back once the run's lease and one executor timeout have
+    # lapsed; more receives than the executor's MAX_ATTEMPTS (it records the failed run first), plus
+    # headroom for receives that are not publish attempts.
     delay_queue: QueueShape = QueueShape(
-        visibility_timeout_seconds=60, retention_seconds=4 * 86400, max_receive_count=8
+        visibility_timeout_seconds=int(ServiceSettings().lease.total_seconds()) + EXECUTOR_TIMEOUT_SECONDS,
+        retention_seconds=SQS_DEFAULT_RETENTION_SECONDS,
+        max_receive_count=HandlerEnv().MAX_ATTEMPTS + DELAY_QUEUE_RECEIVE_HEADROOM,
     )
+    # As infra/events.py: SQS's default visibility and retention, five receives before the DLQ.
     events_queue: QueueShape = QueueShape(
-        visibility_timeout_seconds=30, retention_seconds=4 * 86400, max_receive_count=5
+        visibility_timeout_seconds=30, retention_seconds=SQS_DEFAULT_RETENTION_SECONDS, max_receive_count=5
     )
     dlq_retention_seconds: int = 14 * 86400
     executor_batch_size: int = 10  # the delay-queue event source's batch size
-    sweep_interval_seconds: int = 60  # the sweeper's rate(1 minute)
 
     @property
     def table_name(self) -> str:

@@ -98,7 +98,7 @@ class SchedulerEmulator:
         self._targets, self._now, self._rng, self._jitter = targets, now, rng, jitter
         self._armed: dict[str, _Armed] = {}
         self._done: set[tuple[str, Any]] = set()  # fired schedules that are kept (ActionAfterCompletion NONE)
-        self._ignored: set[str] = set()
+        self._ignored: set[tuple[str, Any]] = set()  # recurring or disabled: never fired, read once
 
     # -- one pass -------------------------------------------------------------------------------------
 
@@ -109,7 +109,9 @@ class SchedulerEmulator:
 
     def refresh(self) -> None:
         listed: dict[str, Any] = {}
-        pages = self._scheduler.get_paginator("list_schedules").paginate(GroupName=self._group)
+        pages = self._scheduler.get_paginator("list_schedules").paginate(
+            GroupName=self._group, PaginationConfig={"PageSize": 100}
+        )
         for page in pages:
             for summary in page.get("Schedules", []):
                 listed[summary["Name"]] = summary.get("LastModificationDate")
@@ -118,7 +120,8 @@ class SchedulerEmulator:
                 del self._armed[name]  # deleted by punctual (cancel, reschedule): never fires
         for name, modified in listed.items():
             armed = self._armed.get(name)
-            if (armed and armed.modified == modified) or (name, modified) in self._done:
+            seen = (name, modified)
+            if (armed and armed.modified == modified) or seen in self._done or seen in self._ignored:
                 continue
             self._arm(name)
 
@@ -131,9 +134,8 @@ class SchedulerEmulator:
         scheduled = parse_at(schedule["ScheduleExpression"], schedule.get("ScheduleExpressionTimezone"))
         if scheduled is None or schedule.get("State", "ENABLED") != "ENABLED":
             self._armed.pop(name, None)
-            if name not in self._ignored:
-                self._ignored.add(name)
-                log.info("not firing schedule %s (%s)", name, schedule["ScheduleExpression"])
+            self._ignored.add((name, schedule.get("LastModificationDate")))
+            log.info("not firing schedule %s (%s)", name, schedule["ScheduleExpression"])
             return
         window = schedule.get("FlexibleTimeWindow") or {}
         self._armed[name] = _Armed(
@@ -237,13 +239,16 @@ class SchedulerEmulator:
 
     def run(self, stop: threading.Event, refresh_seconds: float = 1.0) -> None:
         """Until ``stop`` is set: re-read the group every ``refresh_seconds`` (punctual arms wake-ups minutes
-        ahead) and fire each schedule at its instant."""
+        ahead, and a schedule is re-read just before it fires) and fire each schedule at its instant. With
+        many schedules a listing takes long; the pause grows with it so listing stays a small load."""
         next_refresh = 0.0
         while not stop.is_set():
             try:
                 if time.monotonic() >= next_refresh:
+                    started = time.monotonic()
                     self.refresh()
-                    next_refresh = time.monotonic() + refresh_seconds
+                    took = time.monotonic() - started
+                    next_refresh = time.monotonic() + max(refresh_seconds, 10 * took)
                 self.fire_due()
             except Exception:
                 log.exception("scheduler emulation pass failed")

@@ -277,10 +277,14 @@ def test_recurring_schedules_are_not_fired(
 ) -> None:
     create(scheduler, "every-minute", T0, expression="rate(1 minute)")
     create(scheduler, "cron", T0, expression="cron(0/5 * * * ? *)")
+    reads: list[str] = []
+    scheduler.meta.events.register("before-call.scheduler.GetSchedule", lambda **kw: reads.append("get"))
     ebs = emulator(scheduler, sqs, target, clock, jitter=False)
     clock.set(T0 + timedelta(hours=1))
     assert ebs.poll() == []
+    assert ebs.poll() == []
     assert names(scheduler) == {"every-minute", "cron"}
+    assert len(reads) == 2  # each read once, not on every pass
 
 
 def test_at_expressions_are_read_in_the_schedule_time_zone() -> None:

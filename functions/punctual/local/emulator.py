@@ -1,0 +1,89 @@
+"""The emulated AWS endpoint: moto's server on a background thread, one request at a time.
+
+moto's backends are not thread-safe: TransactWriteItems, for one, deep-copies the table while another
+request may be writing it ("dictionary changed size during iteration"). Requests are therefore served
+one at a time, which also makes each one atomic as it is on AWS (and lets TransactWriteItems skip moto's
+whole-table copies: see moto_transactions). SQS long polls are the exception: they
+wait for messages (woken when one arrives) and must not hold every other request up meanwhile.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import socket
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import parse_qs
+
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from moto.server import ThreadedMotoServer
+from werkzeug.serving import make_server
+
+from punctual.local import moto_transactions
+
+Wsgi = Callable[[dict[str, Any], Any], Iterable[bytes]]
+
+
+def ensure_port_free(host: str, port: int) -> None:
+    """Raise OSError if ``host:port`` cannot be bound (checked before starting, so a failure is reported
+    instead of a server thread dying quietly)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, port))
+
+
+def is_long_poll(environ: dict[str, Any], body: bytes) -> bool:
+    """An SQS ReceiveMessage with WaitTimeSeconds > 0, in the JSON or the query protocol."""
+    try:
+        if environ.get("HTTP_X_AMZ_TARGET") == "AmazonSQS.ReceiveMessage":
+            return int(json.loads(body or b"{}").get("WaitTimeSeconds") or 0) > 0
+        if b"Action=ReceiveMessage" in body:
+            return int(parse_qs(body.decode())["WaitTimeSeconds"][0]) > 0
+    except (ValueError, KeyError, IndexError, AttributeError):
+        return False
+    return False
+
+
+class SerializedApp:
+    def __init__(self, app: Wsgi) -> None:
+        self._app = app
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        body = b""
+        length = environ.get("CONTENT_LENGTH")
+        if length and length.isdigit():
+            body = environ["wsgi.input"].read(int(length))
+            environ["wsgi.input"] = io.BytesIO(body)
+        if is_long_poll(environ, body):
+            return self._app(environ, start_response)
+        with self._lock:
+            result = self._app(environ, start_response)
+            try:
+                return list(result)  # the whole answer is built inside the lock
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+
+
+class EmulatorServer(ThreadedMotoServer):
+    """ThreadedMotoServer serving the serialized app; ``start`` reports a failed bind in ``error`` instead
+    of waiting forever."""
+
+    error: BaseException | None = None
+
+    def _server_entry(self) -> None:
+        try:
+            app = SerializedApp(DomainDispatcherApplication(create_backend_app))
+            self._server = make_server(
+                self._ip_address, self._port, app, True, request_handler=MotoRequestHandler
+            )
+            moto_transactions.install()
+            self._server_ready_event.set()
+            self._server.serve_forever()
+        except BaseException as error:
+            self.error = error
+            self._server_ready_event.set()
