@@ -125,6 +125,17 @@ class DynamoDbTaskStore:
         with aws_errors():
             self._client.put_item(**put)
 
+    def _newest_first(self, gsi1_partition: str) -> dict[str, Any]:
+        """A Query of one GSI1 partition (a context's tasks, a task's runs), newest first."""
+        return {
+            "TableName": self._table,
+            "IndexName": schema.GSI1_NAME,
+            "KeyConditionExpression": "#pk = :pk",
+            "ExpressionAttributeNames": {"#pk": schema.GSI1_PARTITION_KEY},
+            "ExpressionAttributeValues": items.encode({":pk": gsi1_partition}),
+            "ScanIndexForward": False,
+        }
+
     def query_tasks(
         self, context: Context, task_filter: TaskFilter, *, limit: int, continuation: dict[str, Any] | None
     ) -> StorePage[Task]:
@@ -132,14 +143,7 @@ class DynamoDbTaskStore:
         if task_filter.statuses is not None and not task_filter.statuses:
             return StorePage(items=[], continuation=None)
         partition = schema.context_partition(context.key)
-        request: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": schema.GSI1_NAME,
-            "KeyConditionExpression": "#pk = :pk",
-            "ExpressionAttributeNames": {"#pk": schema.GSI1_PARTITION_KEY},
-            "ExpressionAttributeValues": items.encode({":pk": partition}),
-            "ScanIndexForward": False,  # newest first
-        }
+        request = self._newest_first(partition)
         filtering = _add_filter(request, task_filter)
         start = _start_key(continuation, partition, schema.task_key)
         found: list[Mapping[str, Any]] = []
@@ -238,15 +242,7 @@ class DynamoDbTaskStore:
         _check_limit(limit)
         partition = schema.task_runs_partition(task_id)
         start = _start_key(continuation, partition, schema.run_key)
-        request: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": schema.GSI1_NAME,
-            "KeyConditionExpression": "#pk = :pk",
-            "ExpressionAttributeNames": {"#pk": schema.GSI1_PARTITION_KEY},
-            "ExpressionAttributeValues": items.encode({":pk": partition}),
-            "ScanIndexForward": False,  # newest first
-            "Limit": limit,
-        }
+        request = {**self._newest_first(partition), "Limit": limit}
         response = self._query(request, start)
         runs = [items.item_to_run(item) for item in response.get("Items", [])]
         last_evaluated = response.get("LastEvaluatedKey")

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from croniter import croniter
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from punctual.domain.model import Schedule
 from punctual.domain.schedules import ScheduleLimits, first_occurrence, next_occurrence, parse_schedule
 
 NOW = datetime(2026, 11, 22, 10, 17, 31, tzinfo=UTC)
@@ -43,17 +44,7 @@ unix_cron = st.tuples(
 @settings(max_examples=150, deadline=None)
 @given(unix_cron)
 def test_unix_cron_occurrences_match_croniter(expression: str) -> None:
-    limits = ScheduleLimits(min_interval=ScheduleLimits().min_interval)
-    schedule = parse_schedule(
-        at=None,
-        every=None,
-        cron=expression,
-        timezone="UTC",
-        start_at=None,
-        end_at=None,
-        now=NOW,
-        limits=limits,
-    )
+    schedule = _utc_cron(expression)
     reference = croniter(expression, NOW)  # strictly after NOW; NOW has seconds, so never equal
     ours = first_occurrence(schedule, NOW)
     for _ in range(12):
@@ -63,21 +54,11 @@ def test_unix_cron_occurrences_match_croniter(expression: str) -> None:
 
 
 def test_a_single_value_range_means_that_value_only() -> None:
-    schedule = parse_schedule(
-        at=None,
-        every=None,
-        cron="0 0 * * 5-5",
-        timezone="UTC",
-        start_at=None,
-        end_at=None,
-        now=NOW,
-        limits=ScheduleLimits(),
-    )
-    assert first_occurrence(schedule, NOW) == datetime(2026, 11, 27, tzinfo=UTC)  # the next Friday
+    assert _first("0 0 * * 5-5") == datetime(2026, 11, 27, tzinfo=UTC)  # the next Friday
 
 
-def _first(expression: str) -> datetime | None:
-    schedule = parse_schedule(
+def _utc_cron(expression: str) -> Schedule:
+    return parse_schedule(
         at=None,
         every=None,
         cron=expression,
@@ -87,7 +68,10 @@ def _first(expression: str) -> datetime | None:
         now=NOW,
         limits=ScheduleLimits(),
     )
-    return first_occurrence(schedule, NOW)
+
+
+def _first(expression: str) -> datetime | None:
+    return first_occurrence(_utc_cron(expression), NOW)
 
 
 def test_vixie_day_rule_restricted_fields_or_and_a_star_field_ands() -> None:
