@@ -14,9 +14,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from aws_lambda_powertools.utilities.parameters import SecretsProvider
-from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
-
 from punctual.adapters.dynamodb_store import DynamoDbTaskStore
 from punctual.adapters.eventbridge_scheduler import EventBridgeLinkScheduler
 from punctual.adapters.sns_publisher import SnsEventPublisher
@@ -32,6 +29,7 @@ from punctual.service.runs import RunService
 from punctual.service.tasks import TaskService
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_scheduler import EventBridgeSchedulerClient
     from mypy_boto3_secretsmanager import SecretsManagerClient
@@ -63,7 +61,10 @@ class AwsClients:
 
 
 class SecretSource:
-    """A secret given in plain text (dev, tests) or by Secrets Manager ARN, read lazily and cached."""
+    """A secret given in plain text (dev, tests) or by Secrets Manager ARN, read lazily and cached.
+
+    Powertools' parameters utility is imported only when an ARN is read: functions without one (the
+    executor and the sweeper read no secret) do not pay for it at a cold start."""
 
     def __init__(
         self, *, value: str | None, arn: str | None, client: SecretsManagerClient | None = None
@@ -78,6 +79,9 @@ class SecretSource:
     def get(self) -> str | None:
         if not self._arn:
             return self._value or None
+        from aws_lambda_powertools.utilities.parameters import SecretsProvider
+        from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+
         if self._provider is None:
             self._provider = SecretsProvider(boto3_client=self._client)
         try:

@@ -2,70 +2,65 @@
 
 Before routing, two checks that must not depend on the body's shape: the size limit (413) and the
 optional shared secret (401). Everything else is routes; errors become JSON in handlers/http_errors.py.
+Powertools routes; each route's query, headers and body are checked by handlers/request_inputs.py, and the
+OpenAPI document is built on its first request (handlers/openapi_document.py), never at a cold start.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import dataclasses
-import functools
-import json
-import re
-from collections.abc import Callable
-from http import HTTPStatus
-from typing import Annotated, Any, TypeVar
+from punctual.handlers.coldstart import collector_paused
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError as RouteNotFound
-from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
-from aws_lambda_powertools.event_handler.openapi.params import Header, Query
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel
+# Imported with the garbage collector paused, then frozen: see handlers/coldstart.py.
+with collector_paused():
+    import base64
+    import binascii
+    import dataclasses
+    import functools
+    import json
+    import re
+    from collections.abc import Callable
+    from http import HTTPStatus
+    from typing import Any, TypeVar
 
-from punctual import bootstrap
-from punctual.domain.errors import (
-    ErrorDetail,
-    PayloadTooLargeError,
-    PunctualError,
-    UnauthorizedError,
-    ValidationError,
-)
-from punctual.domain.model import Context
-from punctual.domain.timefmt import format_optional
-from punctual.handlers import http_errors
-from punctual.handlers.observability import logger, metrics
-from punctual.handlers.presenters import bulk_json, run_json, task_json
-from punctual.handlers.request_models import (
-    BulkDeleteBody,
-    BulkRescheduleBody,
-    CreateTaskBody,
-    PipedreamCancel,
-    PipedreamSchedule,
-    UpdateTaskBody,
-)
-from punctual.handlers.response_models import (
-    BulkOut,
-    CancelledOut,
-    ErrorOut,
-    HealthOut,
-    RunOut,
-    RunPageOut,
-    ScheduledOut,
-    TaskOut,
-    TaskPageOut,
-)
-from punctual.service.commands import (
-    BulkDelete,
-    BulkReschedule,
-    CreateTask,
-    ListTasks,
-    RescheduleItem,
-    ScheduleInput,
-    TaskFilterInput,
-    UpdateTask,
-)
+    from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+    from aws_lambda_powertools.event_handler.exceptions import NotFoundError as RouteNotFound
+    from aws_lambda_powertools.logging import correlation_paths
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+    from pydantic import BaseModel
+
+    from punctual import bootstrap
+    from punctual.domain.errors import (
+        ErrorDetail,
+        PayloadTooLargeError,
+        PunctualError,
+        UnauthorizedError,
+        ValidationError,
+    )
+    from punctual.domain.model import Context
+    from punctual.domain.timefmt import format_optional
+    from punctual.handlers import http_errors
+    from punctual.handlers.observability import logger, metrics
+    from punctual.handlers.openapi_document import DocumentedRoute, build_document
+    from punctual.handlers.presenters import bulk_json, run_json, task_json
+    from punctual.handlers.request_inputs import Inputs, Param, read_inputs
+    from punctual.handlers.request_models import (
+        BulkDeleteBody,
+        BulkRescheduleBody,
+        CreateTaskBody,
+        PipedreamCancel,
+        PipedreamSchedule,
+        UpdateTaskBody,
+    )
+    from punctual.service.commands import (
+        BulkDelete,
+        BulkReschedule,
+        CreateTask,
+        ListTasks,
+        RescheduleItem,
+        ScheduleInput,
+        TaskFilterInput,
+        UpdateTask,
+    )
 
 MAX_BODY_BYTES = 256 * 1024
 USER_HEADER = "X-Punctual-User"
@@ -77,24 +72,14 @@ OPEN_PATHS = frozenset({"/health", "/openapi.json"})
 # Pipedream clients send the secret in the body.
 BODY_SECRET_PATHS = frozenset({"/schedule", "/cancel"})
 
-app = APIGatewayRestResolver(enable_validation=True)
+# Routing only: inputs are read by each route (request_inputs.read_inputs), so Powertools' OpenAPI
+# validation, and the model tree it needs, stay out of cold starts.
+app = APIGatewayRestResolver()
 http_errors.register(app)
 
 F = TypeVar("F", bound=Callable[..., Any])
-_ROUTES: list[tuple[str, re.Pattern[str]]] = []
-
-
-_ERROR_DESCRIPTIONS = {
-    400: "Malformed input: wrong type, missing or unknown field, bad expression, invalid cursor",
-    401: "The shared secret is configured and was missing or wrong",
-    404: "No such record in the caller's context",
-    409: "The task's state does not allow this (already fired, being fired, cancelled)",
-    413: "The body or the message is too large",
-    422: "Well-formed but not acceptable: beyond the horizon, interval too short, no occurrence left",
-    429: "Throttled; retry after a moment",
-    503: "An AWS dependency failed; nothing was half-written",
-}
-_ALWAYS = (400, 401, 429, 503)
+_ROUTES: list[DocumentedRoute] = []
+_PATTERNS: list[tuple[str, re.Pattern[str]]] = []
 
 
 def route(
@@ -103,22 +88,28 @@ def route(
     *,
     summary: str,
     tag: str,
-    answer: tuple[int, type[BaseModel] | None, str],
+    answer: tuple[int, str | None, str],
     errors: tuple[int, ...] = (),
+    body: type[BaseModel] | None = None,
+    query: tuple[Param, ...] = (),
+    headers: tuple[Param, ...] = (),
 ) -> Callable[[F], F]:
-    """``app.route`` with the documented answers, remembering (method, path) so a wrong method is a 405."""
-    _ROUTES.append((method, re.compile("^" + re.sub(r"<\w+>", "[^/]+", rule) + "$")))
-    status, model, description = answer
-    content = {"model": model} if model is not None else {"schema": {"type": "object"}}
-    responses: dict[int, Any] = {
-        status: {"description": description, "content": {content_types.APPLICATION_JSON: content}}
-    }
-    for code in sorted(set(_ALWAYS + errors)):
-        responses[code] = {
-            "description": _ERROR_DESCRIPTIONS[code],
-            "content": {content_types.APPLICATION_JSON: {"model": ErrorOut}},
-        }
-    return app.route(rule, method, summary=summary, tags=[tag], responses=responses)
+    """Register a route: the function gets its path parameters and its validated inputs as keywords
+    (``body`` for the body). ``answer`` names a model of handlers/response_models.py for the document.
+    (method, path) is remembered so a wrong method is a 405."""
+    inputs = Inputs(body=body, query=query, headers=headers)
+    _PATTERNS.append((method, re.compile("^" + re.sub(r"<\w+>", "[^/]+", rule) + "$")))
+
+    def register(function: F) -> F:
+        _ROUTES.append(DocumentedRoute(method, rule, function.__name__, summary, tag, answer, errors, inputs))
+
+        def with_inputs(**path: str) -> Any:
+            return function(**path, **read_inputs(app.current_event, inputs))
+
+        app.route(rule, method)(with_inputs)
+        return function
+
+    return register
 
 
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response[str]:
@@ -147,8 +138,9 @@ def _caller() -> Context:
     "/schedule",
     summary="Schedule a one-time task (Pipedream-compatible)",
     tag="pipedream",
-    answer=(200, ScheduledOut, "Scheduled"),
+    answer=(200, "ScheduledOut", "Scheduled"),
     errors=(413, 422),
+    body=PipedreamSchedule,
 )
 def pipedream_schedule(body: PipedreamSchedule) -> Response[str]:
     command = CreateTask(schedule=ScheduleInput(at=body.timestamp), message=body.message)
@@ -178,8 +170,9 @@ def _cancelled(task_id: str) -> Response[str]:
     "/cancel",
     summary="Cancel a task (Pipedream-compatible)",
     tag="pipedream",
-    answer=(200, CancelledOut, "Cancelled (also when it already was)"),
+    answer=(200, "CancelledOut", "Cancelled (also when it already was)"),
     errors=(404, 409),
+    body=PipedreamCancel,
 )
 def pipedream_cancel(body: PipedreamCancel) -> Response[str]:
     return _cancelled(body.id)
@@ -190,12 +183,11 @@ def pipedream_cancel(body: PipedreamCancel) -> Response[str]:
     "/cancel",
     summary="Cancel a task by ?id= or a JSON body {id}",
     tag="pipedream",
-    answer=(200, CancelledOut, "Cancelled (also when it already was)"),
+    answer=(200, "CancelledOut", "Cancelled (also when it already was)"),
     errors=(404, 409),
+    query=(Param("task_id", alias="id", min_length=1, max_length=64),),
 )
-def pipedream_cancel_delete(
-    task_id: Annotated[str | None, Query(alias="id", min_length=1, max_length=64)] = None,
-) -> Response[str]:
+def pipedream_cancel_delete(task_id: str | None) -> Response[str]:
     if task_id is None:
         raw = app.current_event.body
         body = PipedreamCancel.model_validate_json(raw) if raw else None
@@ -211,13 +203,12 @@ def pipedream_cancel_delete(
     "/tasks",
     summary="Create a task: once (at), by interval (every) or by cron",
     tag="tasks",
-    answer=(201, TaskOut, "Created; 200 with the first task when the idempotency key was seen"),
+    answer=(201, "TaskOut", "Created; 200 with the first task when the idempotency key was seen"),
     errors=(409, 413, 422),
+    body=CreateTaskBody,
+    headers=(Param("idempotency_header", alias=IDEMPOTENCY_HEADER, max_length=255),),
 )
-def create_task(
-    body: CreateTaskBody,
-    idempotency_header: Annotated[str | None, Header(alias=IDEMPOTENCY_HEADER, max_length=255)] = None,
-) -> Response[str]:
+def create_task(body: CreateTaskBody, idempotency_header: str | None) -> Response[str]:
     key = body.idempotency_key
     if idempotency_header is not None and key is not None and idempotency_header != key:
         raise ValidationError(
@@ -248,14 +239,15 @@ def create_task(
     "/tasks",
     summary="List the caller's tasks (filter by status, name, metadata.KEY=VALUE)",
     tag="tasks",
-    answer=(200, TaskPageOut, "One page, newest first"),
+    answer=(200, "TaskPageOut", "One page, newest first"),
+    query=(
+        Param("status", max_length=128),
+        Param("name", max_length=256),
+        Param("limit", int),
+        Param("cursor", max_length=4096),
+    ),
 )
-def list_tasks(
-    status: Annotated[str | None, Query(max_length=128)] = None,
-    name: Annotated[str | None, Query(max_length=256)] = None,
-    limit: Annotated[int | None, Query()] = None,
-    cursor: Annotated[str | None, Query(max_length=4096)] = None,
-) -> Response[str]:
+def list_tasks(status: str | None, name: str | None, limit: int | None, cursor: str | None) -> Response[str]:
     query = app.current_event.query_string_parameters or {}
     metadata = {
         key.removeprefix(METADATA_QUERY_PREFIX): value
@@ -279,7 +271,8 @@ def list_tasks(
     "/tasks/bulk-delete",
     summary="Cancel tasks by ids or by filter",
     tag="bulk",
-    answer=(200, BulkOut, "One result per task"),
+    answer=(200, "BulkOut", "One result per task"),
+    body=BulkDeleteBody,
 )
 def bulk_delete(body: BulkDeleteBody) -> Response[str]:
     task_filter = None
@@ -296,7 +289,8 @@ def bulk_delete(body: BulkDeleteBody) -> Response[str]:
     "/tasks/bulk-reschedule",
     summary="Move one-time tasks to new instants",
     tag="bulk",
-    answer=(200, BulkOut, "One result per update"),
+    answer=(200, "BulkOut", "One result per update"),
+    body=BulkRescheduleBody,
 )
 def bulk_reschedule(body: BulkRescheduleBody) -> Response[str]:
     command = BulkReschedule(updates=[RescheduleItem(id=item.id, at=item.at) for item in body.updates])
@@ -308,7 +302,7 @@ def bulk_reschedule(body: BulkRescheduleBody) -> Response[str]:
     "/tasks/<task_id>",
     summary="Get a task",
     tag="tasks",
-    answer=(200, TaskOut, "The task"),
+    answer=(200, "TaskOut", "The task"),
     errors=(404,),
 )
 def get_task(task_id: str) -> Response[str]:
@@ -324,8 +318,9 @@ _NULL_MEANS_ABSENT = frozenset({"at", "every", "cron", "paused", "misfire"})
     "/tasks/<task_id>",
     summary="Reschedule, change recurrence, pause or resume",
     tag="tasks",
-    answer=(200, TaskOut, "The task after the change"),
+    answer=(200, "TaskOut", "The task after the change"),
     errors=(404, 409, 413, 422),
+    body=UpdateTaskBody,
 )
 def update_task(task_id: str, body: UpdateTaskBody) -> Response[str]:
     provided = frozenset(
@@ -357,7 +352,7 @@ def update_task(task_id: str, body: UpdateTaskBody) -> Response[str]:
     "/tasks/<task_id>",
     summary="Cancel a task",
     tag="tasks",
-    answer=(200, TaskOut, "The cancelled task"),
+    answer=(200, "TaskOut", "The cancelled task"),
     errors=(404, 409),
 )
 def delete_task(task_id: str) -> Response[str]:
@@ -370,7 +365,7 @@ def delete_task(task_id: str) -> Response[str]:
     "/tasks/<task_id>/runs",
     summary="Run a task now; answers a tracking id",
     tag="runs",
-    answer=(202, RunOut, "Accepted: the run is pending"),
+    answer=(202, "RunOut", "Accepted: the run is pending"),
     errors=(404, 409),
 )
 def run_now(task_id: str) -> Response[str]:
@@ -382,14 +377,11 @@ def run_now(task_id: str) -> Response[str]:
     "/tasks/<task_id>/runs",
     summary="A task's runs, newest first",
     tag="runs",
-    answer=(200, RunPageOut, "One page of runs"),
+    answer=(200, "RunPageOut", "One page of runs"),
     errors=(404,),
+    query=(Param("limit", int), Param("cursor", max_length=4096)),
 )
-def list_runs(
-    task_id: str,
-    limit: Annotated[int | None, Query()] = None,
-    cursor: Annotated[str | None, Query(max_length=4096)] = None,
-) -> Response[str]:
+def list_runs(task_id: str, limit: int | None, cursor: str | None) -> Response[str]:
     page = _punctual().runs.history(_caller(), task_id, limit=limit, cursor=cursor)
     return _json(
         HTTPStatus.OK, {"runs": [run_json(run) for run in page.items], "next_cursor": page.next_cursor}
@@ -401,7 +393,7 @@ def list_runs(
     "/runs/<tracking_id>",
     summary="A run's status by tracking id",
     tag="runs",
-    answer=(200, RunOut, "The run"),
+    answer=(200, "RunOut", "The run"),
     errors=(404,),
 )
 def get_run(tracking_id: str) -> Response[str]:
@@ -409,7 +401,7 @@ def get_run(tracking_id: str) -> Response[str]:
 
 
 # --- service ----------------------------------------------------------------------------------------
-@route("GET", "/health", summary="Liveness", tag="service", answer=(200, HealthOut, "Up"))
+@route("GET", "/health", summary="Liveness", tag="service", answer=(200, "HealthOut", "Up"))
 def health() -> Response[str]:
     return _json(HTTPStatus.OK, {"status": "ok"})
 
@@ -429,31 +421,13 @@ def openapi_document() -> Response[str]:
 
 @functools.cache
 def _openapi() -> str:
-    document = json.loads(
-        app.get_openapi_json_schema(
-            title="punctual",
-            version="1",
-            description="Schedule a message to an SNS topic at an instant, by interval or by cron.",
-            security_schemes={"apiKey": APIKey.model_validate({"name": "x-api-key", "in": APIKeyIn.header})},
-            security=[{"apiKey": []}],
-        )
-    )
-    # Powertools documents its own 422 validation body on every route; ours are 400s with ErrorOut.
-    for operations in document["paths"].values():
-        for operation in operations.values():
-            answer = operation["responses"].get("422")
-            if answer is not None and "HTTPValidationError" in json.dumps(answer):
-                del operation["responses"]["422"]
-    schemas = document.get("components", {}).get("schemas", {})
-    for name in ("HTTPValidationError", "ValidationError"):
-        schemas.pop(name, None)
-    return json.dumps(document)
+    return build_document(_ROUTES)
 
 
 @app.not_found
 def unknown_route(_: RouteNotFound) -> Response[str]:
     path = app.current_event.path
-    allowed = sorted({method for method, pattern in _ROUTES if pattern.match(path)})
+    allowed = sorted({method for method, pattern in _PATTERNS if pattern.match(path)})
     if allowed:
         error = PunctualError(
             f"{app.current_event.http_method} is not allowed on {path}",

@@ -9,22 +9,29 @@
 
 from __future__ import annotations
 
-from typing import Any
+from punctual.handlers.coldstart import collector_paused
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
+# Imported with the garbage collector paused, then frozen: see handlers/coldstart.py.
+with collector_paused():
+    from typing import Any, TypedDict
 
-from punctual import bootstrap
-from punctual.adapters.link_codec import decode_link, is_link_payload
-from punctual.domain.model import Link
-from punctual.handlers.env import HandlerEnv
-from punctual.handlers.observability import logger, metrics
-from punctual.service.firing import OccurrenceBusy
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from punctual import bootstrap
+    from punctual.adapters.link_codec import decode_link, is_link_payload
+    from punctual.domain.model import Link
+    from punctual.handlers.env import HandlerEnv
+    from punctual.handlers.observability import logger, metrics
+    from punctual.service.firing import FiringService, OccurrenceBusy
 
 # Qualified ARNs end in ":<version or alias>"; EBS must target the function itself.
 _UNQUALIFIED_ARN_PARTS = 7
+
+
+class BatchResponse(TypedDict):
+    """Lambda's partial batch response for SQS: the records to redeliver, by message id."""
+
+    batchItemFailures: list[dict[str, str]]
 
 
 def unqualified_arn(function_arn: str) -> str:
@@ -51,7 +58,7 @@ def _decoded(record: dict[str, Any]) -> Link | None:
         return None
 
 
-def _fire_records(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+def _fire_records(event: dict[str, Any], context: LambdaContext) -> BatchResponse:
     firing = _punctual(context).firing
     links: dict[str, Link] = {}
     for record in event["Records"]:
@@ -63,42 +70,44 @@ def _fire_records(event: dict[str, Any], context: LambdaContext) -> PartialItemF
         (record for record in event["Records"] if record["messageId"] in links),
         key=lambda record: links[record["messageId"]].occurrence,
     )
-
-    def fire(record: SQSRecord) -> None:
-        link = links[record.message_id]
-        receive_count = int(record.attributes.approximate_receive_count or 1)
+    # Every record gets its own try: one failure is reported in batchItemFailures and SQS redelivers only
+    # that record after its visibility timeout. A batch where every record failed is still a partial
+    # response, never an exception, so the records that are not links (dropped above) are not redelivered.
+    failures: list[dict[str, str]] = []
+    for record in ordered:
         try:
-            outcome = firing.fire(link, receive_count=receive_count)
-        except OccurrenceBusy:
-            # Another delivery is publishing this occurrence right now; retrying later finds its outcome.
-            logger.info("occurrence busy; the record will be retried", task_id=link.task_id)
-            raise
-        except Exception:
-            # Reported in batchItemFailures: SQS redelivers this record after its visibility timeout.
-            logger.exception(
-                "firing failed; the record will be retried", task_id=link.task_id, receive_count=receive_count
-            )
-            raise
-        logger.info(
-            "fired link",
-            task_id=link.task_id,
-            occurrence=link.occurrence.isoformat(),
-            kind=link.kind.value,
-            receive_count=receive_count,
-            outcome=outcome.value,
-        )
+            _fire(firing, links[record["messageId"]], record)
+        except Exception:  # logged by _fire
+            failures.append({"itemIdentifier": record["messageId"]})
+    return {"batchItemFailures": failures}
 
-    if not ordered:
-        return {"batchItemFailures": []}
-    # A batch where every record failed is still a partial response, never an exception, so the
-    # records that are not links (already dropped above) are not redelivered with them.
-    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-    return process_partial_response({"Records": ordered}, fire, processor, context)
+
+def _fire(firing: FiringService, link: Link, record: dict[str, Any]) -> None:
+    receive_count = int(record["attributes"]["ApproximateReceiveCount"] or 1)
+    try:
+        outcome = firing.fire(link, receive_count=receive_count)
+    except OccurrenceBusy:
+        # Another delivery is publishing this occurrence right now; retrying later finds its outcome.
+        logger.info("occurrence busy; the record will be retried", task_id=link.task_id)
+        raise
+    except Exception:
+        logger.exception(
+            "firing failed; the record will be retried", task_id=link.task_id, receive_count=receive_count
+        )
+        raise
+    logger.info(
+        "fired link",
+        task_id=link.task_id,
+        occurrence=link.occurrence.isoformat(),
+        kind=link.kind.value,
+        receive_count=receive_count,
+        outcome=outcome.value,
+    )
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse | None:
+def handler(event: dict[str, Any], context: LambdaContext) -> BatchResponse | None:
     if is_link_payload(event):
         try:
             link = decode_link(event)

@@ -1,7 +1,7 @@
 """The one place that turns errors into HTTP answers: ``{"error": {"code", "message", "details"}}``.
 
-Domain errors map by class; request-shape errors (bad JSON, pydantic validation, wrong content type) are
-400 with one detail per field. Anything unexpected is logged and answered with a generic 500 that leaks
+Domain errors map by class; request-shape errors (bad JSON, pydantic validation, wrong content type; see
+handlers/request_inputs.py) are 400 with one detail per field. Anything unexpected is logged and answered with a generic 500 that leaks
 nothing; bad input never reaches that branch.
 """
 
@@ -14,10 +14,6 @@ from typing import Any
 
 import pydantic
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import (
-    RequestUnsupportedContentType,
-    RequestValidationError,
-)
 
 from punctual.domain.errors import (
     ConflictError,
@@ -119,7 +115,8 @@ def _message(error: Mapping[str, Any]) -> str:
 
 
 def validation_error_from(errors: Iterable[Mapping[str, Any]]) -> ValidationError:
-    """A 400 with one detail per pydantic/Powertools error, naming the field as the caller wrote it."""
+    """A 400 with one detail per pydantic error (``loc`` starting with body, query or header), naming the field
+    as the caller wrote it."""
     details: list[ErrorDetail] = []
     for error in errors:
         location = tuple(error.get("loc", ()))
@@ -139,20 +136,14 @@ def domain_error_response(error: PunctualError) -> Response[str]:
     return error_response(error)
 
 
-def request_invalid_response(error: RequestValidationError) -> Response[str]:
-    return domain_error_response(validation_error_from(error.errors()))
+def not_json_error() -> ValidationError:
+    return ValidationError(
+        "the request body must be JSON", [ErrorDetail("Content-Type", "expected application/json")]
+    )
 
 
 def model_invalid_response(error: pydantic.ValidationError) -> Response[str]:
     return domain_error_response(validation_error_from(error.errors()))
-
-
-def not_json_response(error: RequestUnsupportedContentType) -> Response[str]:
-    return domain_error_response(
-        ValidationError(
-            "the request body must be JSON", [ErrorDetail("Content-Type", "expected application/json")]
-        )
-    )
 
 
 def unexpected_error_response(error: Exception) -> Response[str]:
@@ -168,7 +159,5 @@ def unexpected_error_response(error: Exception) -> Response[str]:
 def register(app: APIGatewayRestResolver) -> None:
     """Install the error mapping on a resolver (the most specific class wins, as in ``except``)."""
     app.exception_handler(PunctualError)(domain_error_response)
-    app.exception_handler(RequestValidationError)(request_invalid_response)
     app.exception_handler(pydantic.ValidationError)(model_invalid_response)
-    app.exception_handler(RequestUnsupportedContentType)(not_json_response)
     app.exception_handler(Exception)(unexpected_error_response)

@@ -1,5 +1,8 @@
 """Request bodies as pydantic models: shapes and types only. What the values mean (expressions, horizons,
-sizes) is the service's to judge, so the rules live in one place for the API and ``punctual dev`` alike."""
+sizes) is the service's to judge, so the rules live in one place for the API and ``punctual dev`` alike.
+
+Every model defers building its validator to its first use (``defer_build``): a cold start pays only for
+the bodies it actually reads."""
 
 from __future__ import annotations
 
@@ -15,13 +18,13 @@ _INSTANT = Field(default=None, max_length=64, description="ISO-8601 instant; wit
 
 class _Strict(BaseModel):
     # An unknown field is most often a typo ("cronn"); refusing it beats silently ignoring it.
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class PipedreamSchedule(BaseModel):
     """Pipedream's ``POST /schedule``. Other fields are ignored, as Pipedream's own source does."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     timestamp: str = Field(max_length=64, description="ISO-8601 instant, up to a year ahead")
     message: Any = None
@@ -29,7 +32,7 @@ class PipedreamSchedule(BaseModel):
 
 
 class PipedreamCancel(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     id: str = Field(min_length=1, max_length=64)
     secret: str | None = None

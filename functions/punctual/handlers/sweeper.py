@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Any
+from punctual.handlers.coldstart import collector_paused
 
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
+# Imported with the garbage collector paused, then frozen: see handlers/coldstart.py.
+with collector_paused():
+    import dataclasses
+    from typing import Any
 
-from punctual import bootstrap
-from punctual.handlers.observability import logger, metrics
+    from aws_lambda_powertools.metrics import MetricUnit
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from punctual import bootstrap
+    from punctual.handlers.observability import logger, metrics
 
 METRIC_PREFIX = "sweep_"
 

@@ -94,15 +94,15 @@ class TaskStore(Protocol):
         """Replace the run iff the stored attempt == expected_attempt (the executor's lease fencing)."""
         ...
 
-    def finish(self, run: Run, *, expected_attempt: int, task: Task | None, expected_in_flight: datetime | None) -> bool:
+    def finish(
+        self, run: Run, *, expected_attempt: int, task: Task | None, expected_in_flight: datetime | None
+    ) -> bool:
         """Save the finished run (fenced by attempt) and, when ``task`` is given, save it too iff the stored
         task's ``in_flight`` still equals ``expected_in_flight``. Returns False when only the run was saved
         because the task moved on (a newer claim). StaleWriteError if the run's attempt moved."""
         ...
 
-    def list_runs(
-        self, task_id: str, *, limit: int, continuation: dict[str, Any] | None
-    ) -> StorePage[Run]:
+    def list_runs(self, task_id: str, *, limit: int, continuation: dict[str, Any] | None) -> StorePage[Run]:
         """Runs of one task, newest ``triggered_at`` first."""
         ...
 
