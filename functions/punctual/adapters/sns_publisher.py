@@ -10,13 +10,13 @@ always carries everything, for subscribers that filter on the message body inste
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from typing import TYPE_CHECKING
 
 import boto3
 
 from punctual.adapters.aws_errors import aws_errors
+from punctual.domain.jsontext import compact_json
 from punctual.domain.model import FiredEvent
 
 if TYPE_CHECKING:
@@ -76,7 +76,7 @@ class SnsEventPublisher:
         self._client = client or boto3.client("sns")
 
     def publish(self, event: FiredEvent) -> str:
-        message = json.dumps(event.body())
+        message = compact_json(event.body())  # the form, and so the size, the API checked
         attributes = message_attributes(event)
         with aws_errors():
             if self._fifo:

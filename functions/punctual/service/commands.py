@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from punctual.domain.errors import PunctualError
-from punctual.domain.model import Run, Task
+from punctual.domain.model import Task
 
 T = TypeVar("T")
 
@@ -100,4 +100,3 @@ class ItemResult:
         return self.error is None
 
 
-__all__ = ["Run"]

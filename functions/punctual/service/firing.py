@@ -114,7 +114,7 @@ class FiringService:
         self, task: Task, occurrence: datetime, tracking_id: str, now: datetime
     ) -> FireOutcome:
         following, passed = self._following(task, occurrence, now)
-        late = now - occurrence
+        late = now - _due_since(task, occurrence)
         skip = task.misfire is MisfirePolicy.SKIP and late >= self._settings.sweep_grace
         run = Run(
             tracking_id=tracking_id,
@@ -184,11 +184,12 @@ class FiringService:
         except StaleWriteError:
             self._metrics.count("duplicate")  # a concurrent redelivery took it over
             return FireOutcome.DUPLICATE
-        current = task if task is not None and task.in_flight == run.scheduled_for else None
+        scheduled = run.kind is RunKind.SCHEDULED
+        current = task if scheduled and task is not None and task.in_flight == run.scheduled_for else None
         if current is not None and current.next_run_at is not None:
             # The crash may have come before the next occurrence was armed; arming is idempotent.
             self._arm_next(Link(current.id, current.version, current.next_run_at), now)
-        return self._publish_and_finish(current, taken)
+        return self._publish_and_finish(current, taken, message_task=task)
 
     def _arm_next(self, link: Link, now: datetime) -> None:
         """Arm the following occurrence without holding back this one's publish if EBS/SQS fail: the task
@@ -216,7 +217,7 @@ class FiringService:
                 None, run, now, reason="the task was cancelled or finished before the run started"
             )
         if run.status is RunStatus.RUNNING:
-            return self._resume(None, run)
+            return self._resume(task, run)
         started = run.evolve(
             status=RunStatus.RUNNING,
             started_at=now,
@@ -244,6 +245,8 @@ class FiringService:
             return self._give_up(None, run, self._clock.now(), reason="the task no longer exists")
         fired_at = self._clock.now()
         lateness_ms = _milliseconds(fired_at - run.scheduled_for)
+        # punctual's own lateness (the metric and its alarm): not the time before a past instant was scheduled.
+        our_lateness_ms = _milliseconds(fired_at - _due_since(source, run.scheduled_for))
         event = FiredEvent(
             task_id=run.task_id,
             tracking_id=run.tracking_id,
@@ -290,8 +293,8 @@ class FiringService:
             # may reach subscribers twice in this rare case: that is what its dedup_key is for.
             log.warning("lost the lease while publishing", extra={"tracking_id": run.tracking_id})
         self._metrics.count("fired")
-        self._metrics.lateness(lateness_ms)
-        if lateness_ms > 1000:
+        self._metrics.lateness(our_lateness_ms)
+        if our_lateness_ms > 1000:
             self._metrics.count("late")
         log.info(
             "fired",
@@ -406,6 +409,12 @@ def _link_is_current(task: Task | None, link: Link) -> bool:
         and task.version == link.version
         and task.next_run_at == link.occurrence
     )
+
+
+def _due_since(task: Task, occurrence: datetime) -> datetime:
+    """When punctual became due to fire ``occurrence``: the instant itself, or, for an instant already past
+    when it was scheduled (a past ``at`` fires at once), the moment it was scheduled."""
+    return max(occurrence, task.updated_at)
 
 
 def _milliseconds(delta: timedelta) -> int:

@@ -5,12 +5,12 @@ Each check raises a domain error with one ErrorDetail per offending field, befor
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 from punctual.domain.cursor import decode_cursor, encode_cursor
 from punctual.domain.errors import ErrorDetail, NotFoundError, PayloadTooLargeError, ValidationError
+from punctual.domain.jsontext import utf8_size
 from punctual.domain.model import Context, MisfirePolicy, TaskStatus
 from punctual.service.settings import ServiceSettings
 
@@ -45,12 +45,16 @@ def check_name(name: object, field: str = "name") -> str | None:
 def check_message(message: Any, settings: ServiceSettings) -> Any:
     """Any JSON value whose UTF-8 encoding fits ``max_message_bytes`` (the event must fit in SNS)."""
     try:
-        encoded = json.dumps(message, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    except (TypeError, ValueError):
+        size = utf8_size(message)
+    except UnicodeEncodeError:  # a subclass of ValueError: say what is wrong
+        raise ValidationError(
+            "message contains a lone surrogate, which is not valid Unicode text",
+            [ErrorDetail("message", "not encodable as UTF-8")],
+        ) from None
+    except (TypeError, ValueError, RecursionError):
         raise ValidationError(
             "message must be a JSON value", [ErrorDetail("message", "not representable as JSON")]
         ) from None
-    size = len(encoded.encode("utf-8"))
     if size > settings.max_message_bytes:
         raise PayloadTooLargeError(
             f"message is {size} bytes; the limit is {settings.max_message_bytes}",

@@ -24,7 +24,8 @@ from punctual.domain.errors import (
     UnprocessableError,
     ValidationError,
 )
-from punctual.domain.model import Context, Link, Schedule, ScheduleKind, Task, TaskStatus
+from punctual.domain.ids import occurrence_tracking_id
+from punctual.domain.model import LIVE_STATUSES, Context, Link, Schedule, ScheduleKind, Task, TaskStatus
 from punctual.domain.schedules import first_occurrence, parse_schedule
 from punctual.domain.timefmt import format_optional
 from punctual.service import inputs
@@ -50,8 +51,9 @@ _EXPRESSION_FIELDS = frozenset({"at", "every", "cron"})
 _RECURRENCE_FIELDS = frozenset({"timezone", "start_at", "end_at"})
 # Conditional writes that lose to a concurrent writer are retried on a fresh read this many times.
 _WRITE_ATTEMPTS = 3
-# A filtered bulk delete processes at most this many tasks per call; callers repeat it to go further.
-BULK_FILTER_CAP = 1000
+# A filtered bulk delete cancels at most this many tasks per call (~3 AWS calls each: well inside the API's
+# 29 s); a call that returns this many results may have left more, so callers repeat it until one returns fewer.
+BULK_FILTER_CAP = 100
 _BULK_PAGE = 100
 
 
@@ -239,10 +241,43 @@ class TaskService:
         return task.evolve(**changes)
 
     def _updated_schedule(self, task: Task, command: UpdateTask, now: datetime) -> Schedule | None:
-        provided = command.provided
-        given = command.schedule
-        if provided & _EXPRESSION_FIELDS:
-            return self._parse(given, now)
+        if command.provided & _EXPRESSION_FIELDS:
+            schedule = self._parse_replacement(task, command, now)
+            if schedule.at is not None and self._already_fired_at(task, schedule.at):
+                raise ConflictError(
+                    f"the task already fired at {format_optional(schedule.at)}; choose another instant",
+                    [ErrorDetail("at", "an occurrence at this instant was already fired")],
+                )
+            return schedule
+        return self._adjusted_recurrence(task, command, now)
+
+    def _already_fired_at(self, task: Task, instant: datetime) -> bool:
+        """Re-firing an instant that already has a run would collide with that run's claim and with the
+        dedup key subscribers already saw."""
+        if task.last_run_at is None:  # never fired: no run to collide with, no read needed
+            return False
+        return self._store.get_run(occurrence_tracking_id(task.id, instant)) is not None
+
+    def _parse_replacement(self, task: Task, command: UpdateTask, now: datetime) -> Schedule:
+        """A new at/every/cron keeps the task's time zone, and a new recurrence its bounds, unless sent anew."""
+        provided, given, current = command.provided, command.schedule, task.schedule
+        keep_bounds = current.recurring and "at" not in provided
+        return self._parse(
+            dataclasses.replace(
+                given,
+                timezone=given.timezone if "timezone" in provided else current.timezone,
+                start_at=given.start_at
+                if "start_at" in provided or not keep_bounds
+                else format_optional(current.start_at),
+                end_at=given.end_at
+                if "end_at" in provided or not keep_bounds
+                else format_optional(current.end_at),
+            ),
+            now,
+        )
+
+    def _adjusted_recurrence(self, task: Task, command: UpdateTask, now: datetime) -> Schedule | None:
+        provided, given = command.provided, command.schedule
         adjusted = provided & _RECURRENCE_FIELDS
         if not adjusted:
             return None
@@ -328,7 +363,10 @@ class TaskService:
                 results.append(self._item(task_id, partial(self.cancel, context, task_id)))
             return results
         assert command.filter is not None
-        task_filter = self._filter(command.filter)
+        given = self._filter(command.filter)
+        # Only live tasks can be cancelled (terminal ones would come back on every repeat and never leave).
+        live = LIVE_STATUSES if given.statuses is None else given.statuses & LIVE_STATUSES
+        task_filter = dataclasses.replace(given, statuses=frozenset(live))
         results = []
         continuation = None
         while len(results) < BULK_FILTER_CAP:

@@ -135,3 +135,18 @@ def test_a_json_array_body_is_a_400_and_creates_nothing(stack: Stack) -> None:
 
     assert response.status == 400
     assert stack.table_items() == []
+
+
+@pytest.mark.parametrize(
+    "raw_body",
+    [
+        '{"at": "2026-01-01T12:00:05Z", "message": "\\ud800"}',  # a lone surrogate: not Unicode text
+        '{"at": "2026-01-01T12:00:05Z", "message": ' + "[" * 50_000 + "]" * 50_000 + "}",  # too deep
+    ],
+    ids=["lone-surrogate", "nested-50000-deep"],
+)
+def test_unencodable_or_absurdly_nested_messages_are_400_not_500(stack: Stack, raw_body: str) -> None:
+    response = call_api("POST", "/tasks", raw_body=raw_body)
+
+    assert response.status == 400, response.raw_body
+    assert stack.table_items() == []

@@ -534,3 +534,34 @@ def test_fire_path_store_calls_are_minimal() -> None:
 
     assert s.store.calls == ["get_task_and_run", "claim", "finish"]
     assert s.queue.calls == ["enqueue"] and s.publisher.calls == ["publish"]
+
+
+def test_a_past_at_fires_at_once_even_under_skip_and_the_metric_counts_from_scheduling() -> None:
+    s = make_services(start=T0)
+    past = T0 - timedelta(hours=3)
+    link = add_task(s, at(past), past, misfire=MisfirePolicy.SKIP)
+    ((queued, delay),) = s.queue.drain()
+    assert queued == link and delay == 0
+    s.clock.advance(milliseconds=40)
+
+    assert s.firing.fire(link) == FireOutcome.PUBLISHED
+
+    (event,) = s.publisher.published
+    assert event.lateness_ms == 3 * 3600 * 1000 + 40  # the event says how far past its instant it fired
+    assert s.metrics.latenesses == [40]  # punctual's own lateness: from when it was scheduled
+    assert "late" not in s.metrics.counts
+
+
+def test_rescheduling_onto_an_instant_that_already_fired_is_409() -> None:
+    from punctual.service.commands import ScheduleInput, UpdateTask
+
+    s = make_services(start=T0 - timedelta(seconds=30))
+    link = add_task(s, every(60, T0), T0)
+    deliver_next(s)
+    reschedule = UpdateTask(provided=frozenset({"at"}), schedule=ScheduleInput(at="2026-12-01T09:00:00Z"))
+
+    with pytest.raises(ConflictError):
+        s.tasks.update(ALICE, link.task_id, reschedule)
+
+    later = UpdateTask(provided=frozenset({"at"}), schedule=ScheduleInput(at="2026-12-01T10:00:00Z"))
+    assert s.tasks.update(ALICE, link.task_id, later).next_run_at == T0 + timedelta(hours=1)

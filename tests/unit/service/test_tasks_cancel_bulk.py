@@ -178,6 +178,17 @@ def test_an_empty_filter_cancels_every_live_task_of_the_context(services: Servic
     assert services.store.tasks[user_task.id].status is TaskStatus.SCHEDULED
 
 
+def test_a_filter_over_every_status_still_only_touches_live_tasks(services: Services) -> None:
+    live = create_one_time(services, ACME)
+    done = create_one_time(services, ACME)
+    services.store.tasks[done.id] = done.evolve(status=TaskStatus.COMPLETED, next_run_at=None)
+
+    results = services.tasks.bulk_delete(ACME, BulkDelete(filter=TaskFilterInput(status="all")))
+
+    assert [result.id for result in results] == [live.id]  # so repeating the call always makes progress
+    assert services.tasks.bulk_delete(ACME, BulkDelete(filter=TaskFilterInput(status="all"))) == []
+
+
 def test_filtered_bulk_delete_pages_and_stops_at_the_cap(
     services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -15,7 +15,7 @@ from punctual.domain.errors import (
 )
 from punctual.domain.model import Context, Link, MisfirePolicy, ScheduleKind, Task, TaskStatus
 from punctual.domain.timefmt import format_instant
-from punctual.service.commands import ScheduleInput, UpdateTask
+from punctual.service.commands import CreateTask, ScheduleInput, UpdateTask
 
 from tests.fakes import Services, create_one_time, create_recurring
 
@@ -67,6 +67,23 @@ def test_a_new_expression_replaces_the_whole_schedule(services: Services) -> Non
     assert one_time.schedule.kind is ScheduleKind.AT
     assert not one_time.schedule.recurring
     assert one_time.version == 3
+
+
+def test_a_new_expression_keeps_the_time_zone_and_bounds_unless_sent(services: Services) -> None:
+    end = _in(services, days=30)
+    task, _ = services.tasks.create(
+        ACME, CreateTask(ScheduleInput(cron="0 9 * * *", timezone="Europe/Berlin", end_at=end))
+    )
+
+    kept = services.tasks.update(ACME, task.id, _patch(cron="0 10 * * *"))
+    assert kept.schedule.timezone == "Europe/Berlin" and kept.schedule.end_at == task.schedule.end_at
+    assert kept.next_run_at is not None and kept.next_run_at.hour == 9  # 10:00 CET is 09:00Z in winter
+
+    moved = services.tasks.update(ACME, task.id, _patch(cron="0 10 * * *", timezone="UTC", end_at=None))
+    assert moved.schedule.timezone == "UTC" and moved.schedule.end_at is None
+
+    one_time = services.tasks.update(ACME, task.id, _patch(at=_in(services, hours=5)))
+    assert one_time.schedule.kind is ScheduleKind.AT and one_time.schedule.end_at is None
 
 
 def test_adjusting_the_end_of_an_interval_keeps_its_phase(services: Services) -> None:
