@@ -1,7 +1,8 @@
 """Per-stage settings: cdk.json context ``stages.<name>``, selected with ``-c stage=<name>``.
 
 The Lambda tunables default to the handlers' own defaults (``HandlerEnv``), so the stack and the code
-cannot disagree unless a stage overrides one on purpose.
+cannot disagree unless a stage overrides one on purpose. The Powertools service name and metrics
+namespace are the handlers' own (``punctual.handlers.observability``): the alarms read what they emit.
 """
 
 from __future__ import annotations
@@ -17,12 +18,10 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_logs as logs
 from constructs import Node
 from punctual.handlers.env import HandlerEnv
+from punctual.handlers.observability import METRICS_NAMESPACE, SERVICE_NAME
 
 CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
 DEFAULT_STAGE = "dev"
-# Powertools names; the lateness alarm reads metrics under them.
-SERVICE_NAME = "punctual"
-METRICS_NAMESPACE = "Punctual"
 
 _HANDLER_DEFAULTS = HandlerEnv()
 

@@ -3,6 +3,9 @@
 - The delay queue feeds the executor (batches of 10, no batching window: a window would add lateness).
 - One-time wake-ups live in a schedule group; EBS assumes the scheduler role, which may only invoke the
   executor and dead-letter into the schedule DLQ.
+- EBS invokes the executor asynchronously: the schedule's DLQ only catches failures to invoke, so a
+  wake-up the executor itself kept failing on goes to that same DLQ as the executor's on-failure
+  destination (after Lambda's retries), where the DLQ-depth alarm sees it.
 - The sweeper runs on a recurring EBS schedule ``rate(1 minute)`` in the default group, so the callers
   that may delete wake-ups in punctual's group can never delete it.
 """
@@ -14,6 +17,7 @@ from collections.abc import Mapping
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as targets
@@ -37,6 +41,10 @@ DELAY_QUEUE_VISIBILITY = Duration.seconds(
     int(ServiceSettings().lease.total_seconds()) + int(EXECUTOR_TIMEOUT.to_seconds())
 )
 EXECUTOR_BATCH_SIZE = 10
+# Lambda's own retries of an asynchronous (EBS wake-up) invocation the executor failed, before the
+# on-failure destination. Lambda waits about one, then two minutes: the first retry still lands inside a
+# wake-up's ~2-minute lead; the sweeper repairs an occurrence that the second finds already late.
+EXECUTOR_ASYNC_RETRY_ATTEMPTS = 2
 SWEEPER_TIMEOUT = Duration.seconds(60)
 SWEEP_RETRY_ATTEMPTS = 2
 SWEEP_MAX_EVENT_AGE = Duration.minutes(1)  # an older sweep is superseded by the next minute's
@@ -121,6 +129,10 @@ class Firing(Construct):
             },
             timeout=EXECUTOR_TIMEOUT,
             memory_size=1024,  # CPU scales with memory: a faster cold start is less lateness
+            retry_attempts=EXECUTOR_ASYNC_RETRY_ATTEMPTS,
+            # Grants the executor sqs:SendMessage on the queue. Delay-queue batches are synchronous
+            # invocations: they redrive to the delay DLQ instead.
+            on_failure=destinations.SqsDestination(self.schedule_dead_letter_queue),
         )
         self.executor.function.add_event_source(
             event_sources.SqsEventSource(
@@ -194,7 +206,8 @@ class Firing(Construct):
             self.schedule_dead_letter_queue,
             "AwsSolutions-SQS3",
             "This is a DLQ itself: EventBridge Scheduler targets (wake-ups, the sweep) dead-letter into it, "
-            "which cdk-nag cannot see because no queue redrives into it.",
+            "and so do the executor's failed asynchronous invocations (its on-failure destination), which "
+            "cdk-nag cannot see because no queue redrives into it.",
         )
 
     @property

@@ -33,6 +33,7 @@ class PunctualFunction(Construct):
         timeout: Duration,
         memory_size: int = 512,
         retry_attempts: int | None = None,
+        on_failure: lambda_.IDestination | None = None,
     ) -> None:
         super().__init__(scope, id)
         description = f"punctual {config.name}: {description}"
@@ -57,6 +58,7 @@ class PunctualFunction(Construct):
             log_group=self.log_group,
             role=self.role,
             retry_attempts=retry_attempts,
+            on_failure=on_failure,
         )
         self.role.add_to_policy(
             iam.PolicyStatement(

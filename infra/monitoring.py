@@ -1,7 +1,8 @@
 """Alarms and a dashboard: anything in a DLQ, executor or sweeper errors, and lateness p99.
 
 Lateness comes from the Powertools EMF metric ``lateness_ms`` (namespace ``Punctual``, dimension
-``service=punctual``) that the executor emits for every run.
+``service=punctual``) that the executor emits for every run; the names come from the handlers' own
+observability module, so the alarm reads what the code writes.
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
+from punctual.handlers.observability import LATENESS_METRIC, METRICS_NAMESPACE, SERVICE_NAME
 
-from infra.config import METRICS_NAMESPACE, SERVICE_NAME, StageConfig
+from infra.config import StageConfig
 
-LATENESS_METRIC = "lateness_ms"
 PERIOD = Duration.minutes(5)
 
 

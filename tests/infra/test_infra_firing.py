@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from punctual.handlers.env import HandlerEnv
 from punctual.service.settings import ServiceSettings
 
+from infra.firing import EXECUTOR_ASYNC_RETRY_ATTEMPTS
 from tests.infra.synth import Synthesized
 
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600
@@ -103,10 +106,40 @@ def test_sweeper_runs_every_minute_with_retries_and_a_dlq(every_stack: Synthesiz
     assert target["DeadLetterConfig"] == {"Arn": every_stack.att("Firing/ScheduleDeadLetters")}
 
 
+def _invoke_config(stack: Synthesized, function_path: str) -> dict[str, Any]:
+    [config] = [
+        config["Properties"]
+        for config in stack.of_type("AWS::Lambda::EventInvokeConfig").values()
+        if config["Properties"]["FunctionName"] == stack.ref(function_path)
+    ]
+    return dict(config)
+
+
 def test_a_failed_sweep_is_not_retried_by_lambda(dev: Synthesized) -> None:
-    [config] = dev.of_type("AWS::Lambda::EventInvokeConfig").values()
-    assert config["Properties"]["FunctionName"] == dev.ref("Firing/Sweeper/Function")
-    assert config["Properties"]["MaximumRetryAttempts"] == 0
+    config = _invoke_config(dev, "Firing/Sweeper/Function")
+    assert config["MaximumRetryAttempts"] == 0
+    assert "DestinationConfig" not in config  # the next minute's sweep replaces it
+
+
+def test_a_wake_up_the_executor_kept_failing_is_dead_lettered_not_dropped(every_stack: Synthesized) -> None:
+    # EBS invokes asynchronously: its own DLQ only receives failures to invoke. Lambda retries the
+    # executor's failures, then hands the event to the schedule DLQ (whose depth is alarmed).
+    config = _invoke_config(every_stack, "Firing/Executor/Function")
+    assert config["MaximumRetryAttempts"] == EXECUTOR_ASYNC_RETRY_ATTEMPTS == 2
+    assert config["Qualifier"] == "$LATEST"
+    assert config["DestinationConfig"] == {
+        "OnFailure": {"Destination": every_stack.att("Firing/ScheduleDeadLetters")}
+    }
+    assert "DeadLetterConfig" not in every_stack.props("Firing/Executor/Function")
+    # The two functions EBS invokes asynchronously: the executor (wake-ups) and the sweeper (its schedule).
+    configured = {
+        config["Properties"]["FunctionName"]["Ref"]
+        for config in every_stack.of_type("AWS::Lambda::EventInvokeConfig").values()
+    }
+    assert configured == {
+        every_stack.logical_id("Firing/Executor/Function"),
+        every_stack.logical_id("Firing/Sweeper/Function"),
+    }
 
 
 def test_wake_up_group_is_named_per_stage(dev: Synthesized, prod: Synthesized) -> None:

@@ -105,7 +105,27 @@ def test_arming_grants(dev: Synthesized, role: str) -> None:
     assert pass_role["Resource"] == [dev.att(SCHEDULER_ROLE)]
     assert pass_role["Condition"] == {"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}}
 
-    assert dev.resources_for(role, "sqs:SendMessage") == [dev.att("Firing/DelayQueue")]
+    assert dev.att("Firing/DelayQueue") in dev.resources_for(role, "sqs:SendMessage")
+
+
+def test_only_the_executor_may_send_to_the_schedule_dlq_besides_ebs(dev: Synthesized) -> None:
+    """The executor's on-failure destination: what its failed asynchronous invocations are sent to."""
+    assert dev.resources_for(API_ROLE, "sqs:SendMessage") == [dev.att("Firing/DelayQueue")]
+    assert dev.resources_for(SWEEPER_ROLE, "sqs:SendMessage") == [dev.att("Firing/DelayQueue")]
+    assert sorted(dev.resources_for(EXECUTOR_ROLE, "sqs:SendMessage"), key=str) == sorted(
+        [dev.att("Firing/DelayQueue"), dev.att("Firing/ScheduleDeadLetters")], key=str
+    )
+    [destination] = [
+        statement
+        for statement in dev.statements(EXECUTOR_ROLE)
+        if statement["Resource"] == [dev.att("Firing/ScheduleDeadLetters")]
+    ]
+    assert destination["Effect"] == "Allow"
+    assert "sqs:SendMessage" in destination["Action"]
+    assert not any(
+        action.startswith("sqs:Receive") or action.startswith("sqs:Delete")
+        for action in destination["Action"]
+    )
 
 
 def test_only_the_executor_consumes_the_delay_queue(dev: Synthesized) -> None:

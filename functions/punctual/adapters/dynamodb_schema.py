@@ -8,7 +8,8 @@ The CDK stack, ``punctual dev`` and the store all read this module, so a key nam
 - GSI1: tasks by context ``CTX#<context.key>`` / ``<created_at>#<id>``;
         runs by task ``TASKRUNS#<task_id>`` / ``<triggered_at>#<tracking_id>``.
 - GSI2: the sparse due index ``DUE#<shard>`` / ``<wake_at>#<id>``, present only on scheduled tasks
-        that have a wake-up instant (``in_flight`` if set, else ``next_run_at``).
+        that have a wake-up instant (``in_flight`` if set, else ``next_run_at``). Keys only: the sweeper
+        reads the tasks themselves, consistently, by key.
 """
 
 from __future__ import annotations
@@ -30,8 +31,12 @@ GSI2_NAME = "GSI2"
 GSI2_PARTITION_KEY = "GSI2PK"
 GSI2_SORT_KEY = "GSI2SK"
 
-# Both indexes project every attribute: listings and the sweeper need whole tasks/runs, and GSI2 is sparse.
-INDEX_PROJECTION = "ALL"
+# GSI1 serves listings and run history, which hand out whole records: it projects every attribute.
+GSI1_PROJECTION = "ALL"
+# GSI2 only says which tasks to look at. Every claim and finish rewrites the whole task (its message can be
+# ~200 KB); projecting keys only keeps those writes from copying the item into the index too, and the
+# sweeper reads the tasks by key (consistently) anyway.
+GSI2_PROJECTION = "KEYS_ONLY"
 
 TTL_ATTRIBUTE = "expires_at"  # epoch seconds, on run items only
 
@@ -92,14 +97,14 @@ def due_shard(task_id: str, shards: int) -> int:
 def table_definition(name: str) -> dict[str, Any]:
     """``create_table`` keyword arguments (on-demand capacity). Enable TTL separately: ``ttl_specification``."""
 
-    def index(index_name: str, partition: str, sort: str) -> dict[str, Any]:
+    def index(index_name: str, partition: str, sort: str, projection: str) -> dict[str, Any]:
         return {
             "IndexName": index_name,
             "KeySchema": [
                 {"AttributeName": partition, "KeyType": "HASH"},
                 {"AttributeName": sort, "KeyType": "RANGE"},
             ],
-            "Projection": {"ProjectionType": INDEX_PROJECTION},
+            "Projection": {"ProjectionType": projection},
         }
 
     key_attributes = (
@@ -119,8 +124,8 @@ def table_definition(name: str) -> dict[str, Any]:
         ],
         "AttributeDefinitions": [{"AttributeName": key, "AttributeType": "S"} for key in key_attributes],
         "GlobalSecondaryIndexes": [
-            index(GSI1_NAME, GSI1_PARTITION_KEY, GSI1_SORT_KEY),
-            index(GSI2_NAME, GSI2_PARTITION_KEY, GSI2_SORT_KEY),
+            index(GSI1_NAME, GSI1_PARTITION_KEY, GSI1_SORT_KEY, GSI1_PROJECTION),
+            index(GSI2_NAME, GSI2_PARTITION_KEY, GSI2_SORT_KEY, GSI2_PROJECTION),
         ],
     }
 

@@ -2,7 +2,8 @@
 
 Every method is one round trip except where the contract needs more: ``task_for_idempotency_key`` (key
 then task), ``finish`` when its task condition lost (the run-only fallback), paginated queries, and the
-sweeper's one Query per due shard. Nothing here ever Scans.
+sweeper's one Query per due shard (keys only) plus one consistent BatchGetItem per 100 due tasks. Nothing
+here ever Scans.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from punctual.domain.errors import (
     ThrottledError,
     ValidationError,
 )
-from punctual.domain.model import Context, Run, Task
+from punctual.domain.model import Context, Run, Task, TaskStatus
 from punctual.domain.timefmt import sortable
 from punctual.service.ports import StorePage, TaskFilter
 
@@ -44,6 +45,7 @@ _ITEM_ABSENT = "attribute_not_exists(PK)"
 # With a filter, DynamoDB's Limit counts items read before filtering: read a little more per page.
 _MIN_FILTERED_PAGE = 25
 _BATCH_GET_ATTEMPTS = 3
+_BATCH_GET_MAX_KEYS = 100  # DynamoDB's limit per BatchGetItem
 
 
 class DynamoDbTaskStore:
@@ -166,20 +168,9 @@ class DynamoDbTaskStore:
     # --- runs --------------------------------------------------------------------------------------
 
     def get_task_and_run(self, task_id: str, tracking_id: str) -> tuple[Task | None, Run | None]:
-        keys = [items.key_item(schema.task_key(task_id)), items.key_item(schema.run_key(tracking_id))]
-        found: list[Mapping[str, Any]] = []
-        for _ in range(_BATCH_GET_ATTEMPTS):
-            with aws_errors():
-                response = self._client.batch_get_item(
-                    RequestItems={self._table: {"Keys": keys, "ConsistentRead": True}}
-                )
-            found.extend(response.get("Responses", {}).get(self._table, []))
-            unprocessed = response.get("UnprocessedKeys", {}).get(self._table)
-            if not unprocessed or not unprocessed.get("Keys"):
-                break
-            keys = list(unprocessed["Keys"])
-        else:
-            raise ThrottledError("DynamoDB left keys unprocessed; retry shortly")
+        found = self._batch_get(
+            [items.key_item(schema.task_key(task_id)), items.key_item(schema.run_key(tracking_id))]
+        )
         task: Task | None = None
         run: Run | None = None
         for item in found:
@@ -258,8 +249,24 @@ class DynamoDbTaskStore:
         due: list[Mapping[str, Any]] = []
         for shard in range(self._due_shards):
             due.extend(self._due_in_shard(shard, upper, limit))
-        due.sort(key=lambda item: str(item[schema.GSI2_SORT_KEY]["S"]))
-        return [items.item_to_task(item) for item in due[:limit]]
+        due.sort(key=lambda entry: str(entry[schema.GSI2_SORT_KEY]["S"]))
+        # The index holds keys only, and lags the table: read the tasks themselves, consistently, and keep
+        # those the fresher record says still need attention (a claim or cancel may have moved them on).
+        # A task whose wake-up moved while the shard was paged can show up twice; BatchGetItem refuses
+        # duplicate keys.
+        by_partition = {str(entry[schema.PARTITION_KEY]["S"]): entry for entry in due[:limit]}
+        table_keys = [
+            {name: entry[name] for name in (schema.PARTITION_KEY, schema.SORT_KEY)}
+            for entry in by_partition.values()
+        ]
+        needing: list[tuple[str, Task]] = []
+        for item in self._batch_get(table_keys):
+            task = items.item_to_task(item)
+            wake = items.wake_at(task)
+            if task.status is TaskStatus.SCHEDULED and wake is not None and wake <= before:
+                needing.append((schema.index_sort(wake, task.id), task))
+        needing.sort(key=lambda entry: entry[0])
+        return [task for _, task in needing]
 
     def _due_in_shard(self, shard: int, upper: str, limit: int) -> list[Mapping[str, Any]]:
         found: list[Mapping[str, Any]] = []
@@ -284,6 +291,27 @@ class DynamoDbTaskStore:
         return found
 
     # --- helpers -----------------------------------------------------------------------------------
+
+    def _batch_get(self, keys: list[items.Item]) -> list[Mapping[str, Any]]:
+        """Consistent reads of primary ``keys`` (AttributeValue format; absent items are left out, order is
+        not kept): one BatchGetItem per 100 keys, retrying keys DynamoDB left unprocessed a few times
+        before reporting throttling."""
+        found: list[Mapping[str, Any]] = []
+        for first in range(0, len(keys), _BATCH_GET_MAX_KEYS):
+            pending = keys[first : first + _BATCH_GET_MAX_KEYS]
+            for _ in range(_BATCH_GET_ATTEMPTS):
+                with aws_errors():
+                    response = self._client.batch_get_item(
+                        RequestItems={self._table: {"Keys": pending, "ConsistentRead": True}}
+                    )
+                found.extend(response.get("Responses", {}).get(self._table, []))
+                unprocessed = response.get("UnprocessedKeys", {}).get(self._table)
+                if not unprocessed or not unprocessed.get("Keys"):
+                    break
+                pending = list(unprocessed["Keys"])
+            else:
+                raise ThrottledError("DynamoDB left keys unprocessed; retry shortly")
+        return found
 
     def _run_item(self, run: Run) -> items.Item:
         return items.run_to_item(run, retention=self._run_retention)

@@ -9,13 +9,13 @@ Creating these objects makes no AWS call; metrics are flushed as EMF log lines b
 
 from __future__ import annotations
 
-import os
-
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-SERVICE_NAME = os.environ.get("POWERTOOLS_SERVICE_NAME", "punctual")
-METRICS_NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Punctual")
+# Fixed, not read from the environment: the stack's alarms and dashboard import these, so a synth must not
+# depend on the shell it runs in (the functions get the same values as POWERTOOLS_* variables).
+SERVICE_NAME = "punctual"
+METRICS_NAMESPACE = "Punctual"
 
 logger = Logger(service=SERVICE_NAME)
 metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE_NAME)
