@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -138,6 +139,16 @@ def running_dev(log_dir: Path, *args: str) -> Iterator[DevProcess]:
         yield dev
     finally:
         dev.stop()
+
+
+@contextmanager
+def running_dev_with_temporary_log(*args: str) -> Iterator[DevProcess]:
+    """``running_dev`` with its log in a temporary directory, removed afterwards (the benchmarks)."""
+    with (
+        tempfile.TemporaryDirectory(prefix="punctual-dev-") as log_dir,
+        running_dev(Path(log_dir), *args) as dev,
+    ):
+        yield dev
 
 
 class SseStream:

@@ -18,6 +18,10 @@ of the month) and ``d#n`` (the n-th such weekday, n 1-5). ``@yearly``, ``@monthl
 ``@daily`` and ``@hourly`` stand for their Unix expressions, and an EventBridge ``cron(...)`` wrapper is
 accepted.
 
+An expression whose hour field starts with ``*`` (``*``, ``*/2``; also ``@hourly``) has *wildcard hours*,
+which selects how daylight-saving changes treat it (see ``punctual.domain.wallclock``); ``0-23`` does not
+count, as in Vixie cron, which tests the field's first character too.
+
 This module knows nothing of time zones: ``CronExpression.next_wall_time`` finds matching naive wall-clock
 times; ``punctual.domain.wallclock`` maps them to instants.
 """
@@ -149,6 +153,7 @@ class CronExpression:
     months: frozenset[int]
     years: tuple[int, ...] | None  # None: any year
     days: DayRule
+    wildcard_hours: bool = False  # the hour field starts with `*`: fires by the wall clock across DST changes
     _month_cache: dict[tuple[int, int], tuple[int, ...]] = field(
         default_factory=dict, compare=False, hash=False, repr=False
     )
@@ -175,7 +180,7 @@ class CronExpression:
     def next_wall_time(self, start: datetime) -> datetime | None:
         """The first matching naive wall-clock time >= ``start`` (whole seconds), or None if there is none
         within the expression's years (or the next ten years when it has no year field)."""
-        start = _ceil_second(start)
+        start = ceil_second(start)
         last_year = self.years[-1] if self.years is not None else start.year + _SEARCH_YEARS
         year, month = start.year, start.month
         start_day = start.day
@@ -198,6 +203,23 @@ class CronExpression:
             start_day, start_time = 1, None
         return None
 
+    def first_and_last_between(self, start: datetime, end: datetime) -> tuple[datetime, datetime] | None:
+        """The first and the last matching wall-clock times in [start, end), or None if there is none."""
+        first = self.next_wall_time(start)
+        if first is None or first >= end:
+            return None
+        times = self.times_of_day()
+        day = (end - timedelta(seconds=1)).date()
+        while (
+            True
+        ):  # back from end's day; first's day has a match before end, so this stops there at the latest
+            if day.day in self.days_of(day.year, day.month):
+                midnight = datetime(day.year, day.month, day.day)
+                index = bisect_left(times, (end - midnight).total_seconds())
+                if index:
+                    return first, midnight + timedelta(seconds=times[index - 1])
+            day -= timedelta(days=1)
+
     def _first_time(self, hour: int, minute: int, second: int) -> tuple[int, int, int] | None:
         for h in self.hours[bisect_left(self.hours, hour) :]:
             if h > hour:
@@ -215,7 +237,8 @@ def _is_number(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
-def _ceil_second(moment: datetime) -> datetime:
+def ceil_second(moment: datetime) -> datetime:
+    """The first whole second at or after ``moment`` (naive or aware)."""
     if moment.microsecond:
         return moment.replace(microsecond=0) + timedelta(seconds=1)
     return moment
@@ -301,6 +324,7 @@ def parse_cron(text: str) -> CronExpression:
         months=frozenset(_sorted(months)),
         years=None if years is None else _sorted(years),
         days=days,
+        wildcard_hours=hour.startswith("*"),
     )
 
 

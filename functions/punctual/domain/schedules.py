@@ -10,9 +10,16 @@
   of ``timezone`` (an IANA name, default UTC); see ``punctual.domain.cron`` for the syntax.
 - ``start_at`` / ``end_at`` (recurring schedules only) bound the occurrences, both inclusive.
 
-Daylight saving time: a cron time that does not exist on a spring-forward day fires once, the same
-wall-clock distance after the gap (02:30 on Europe/Berlin's spring-forward day fires at 03:30 CEST); a
-cron time that occurs twice on a fall-back day fires once, at its first (earlier, summer-time) instant.
+Daylight saving time (any change of the zone's UTC offset), by the cron's hour field as in Vixie cron:
+- hour field starting with ``*`` (``*``, ``*/2``, ``@hourly``): the cron runs by the wall clock. It fires
+  whenever the zone's clock shows a matching time: in both passes of a repeated hour, never in a skipped
+  one (the next existing time is the next occurrence). ``*/15 * * * *`` fires every 15 minutes of absolute
+  time straight through both changes.
+- any other hour field (``30 2 * * *``, ``*/5 2 * * *``, even ``0-23``): each matching time fires once. A
+  time that does not exist on a spring-forward day fires the same wall-clock distance after the gap (02:30
+  on Europe/Berlin's spring-forward day fires at 03:30 CEST; if 03:30 matches too, that instant fires once);
+  a time that occurs twice on a fall-back day fires at its first (earlier, summer-time) instant.
+A bare ``at``/``start_at``/``end_at`` is read like a specific-hour time. See ``punctual.domain.wallclock``.
 """
 
 from __future__ import annotations
@@ -26,10 +33,9 @@ from punctual.domain.cron import has_consecutive_days, minimum_gap_seconds, norm
 from punctual.domain.errors import ErrorDetail, UnprocessableError, ValidationError
 from punctual.domain.model import Schedule, ScheduleKind
 from punctual.domain.timefmt import format_instant, parse_instant
-from punctual.domain.wallclock import first_cron_instant, load_zone, to_instant
+from punctual.domain.wallclock import first_cron_instant, load_zone, shortest_repeat_gap
 
 _MICROSECOND = timedelta(microseconds=1)
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _SECONDS_PER_DAY = 86_400
 
 
@@ -65,7 +71,7 @@ def parse_schedule(
                 "start_at and end_at apply only to recurring schedules (every or cron)",
                 [ErrorDetail(name, "only allowed with every or cron, not with at") for name in fields],
             )
-        instant = _parse_instant_in(at, "at", zone)
+        instant = parse_instant(at, "at", zone=zone)
         if instant > now + limits.horizon:
             raise UnprocessableError(
                 f"at is more than {_describe(limits.horizon)} ahead; the latest allowed is "
@@ -74,8 +80,8 @@ def parse_schedule(
             )
         return Schedule(kind=kind, at=instant, timezone=zone_name)
 
-    start = None if start_at is None else _parse_instant_in(start_at, "start_at", zone)
-    end = None if end_at is None else _parse_instant_in(end_at, "end_at", zone)
+    start = None if start_at is None else parse_instant(start_at, "start_at", zone=zone)
+    end = None if end_at is None else parse_instant(end_at, "end_at", zone=zone)
     _check_bounds(start, end, now, limits)
     if kind is ScheduleKind.EVERY:
         text, seconds = parse_every(every, limits)
@@ -165,26 +171,6 @@ def _kind(*, at: str | None, every: str | None, cron: str | None) -> ScheduleKin
             ],
         )
     return ScheduleKind(given[0])
-
-
-def _parse_instant_in(text: object, field: str, zone: ZoneInfo) -> datetime:
-    """parse_instant, except that a timestamp without an offset is read on ``zone``'s wall clock. Instants
-    before 1970 (or that cannot be expressed in UTC at all) are refused: they are typos, not schedules."""
-    try:
-        instant = parse_instant(text, field)
-        assert isinstance(text, str)
-        raw = text.strip()
-        parsed = datetime.fromisoformat(raw[:-1] + "+00:00" if raw.endswith(("Z", "z")) else raw)
-        if parsed.tzinfo is None:
-            instant = to_instant(parsed, zone)
-    except OverflowError:
-        instant = _EPOCH - _MICROSECOND
-    if instant < _EPOCH:
-        raise ValidationError(
-            f"{field} is out of range: {text!r}",
-            [ErrorDetail(field, "must be an instant from 1970-01-01T00:00:00Z on")],
-        )
-    return instant
 
 
 def _check_bounds(
@@ -279,6 +265,11 @@ def _check_cron_interval(schedule: Schedule, zone: ZoneInfo, start: datetime, li
             (start + limits.horizon).astimezone(zone).date(),
         )
         gap = minimum_gap_seconds(expression, wrap_matters=wraps)
+    if expression.wildcard_hours and (gap is None or gap >= minimum):
+        # Fires in both passes of a repeated hour can come closer than any two on an ordinary day (*/2 hours).
+        across = shortest_repeat_gap(expression, zone, start, start + limits.horizon)
+        if across is not None and (gap is None or across < gap):
+            gap = across
     if gap is not None and gap < minimum:
         raise UnprocessableError(
             f"cron fires more often than the minimum interval of {_describe(limits.min_interval)}",

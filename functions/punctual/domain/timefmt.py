@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 from punctual.domain.errors import ErrorDetail, ValidationError
 
 
-def parse_instant(text: object, field: str) -> datetime:
-    """Parse an ISO-8601 instant. A timestamp without an offset is read as UTC (documented in the README)."""
+def parse_instant(text: object, field: str, *, zone: tzinfo | None = None) -> datetime:
+    """Parse an ISO-8601 instant. A timestamp without an offset is read as UTC (documented in the README), or
+    on ``zone``'s wall clock when one is given (PEP 495 fold=0: a time skipped by a spring-forward gap is read
+    with the offset in force before it, a repeated time as its first instant)."""
     if not isinstance(text, str) or not text.strip():
         raise ValidationError(
             f"{field} must be an ISO-8601 timestamp string",
@@ -23,7 +25,7 @@ def parse_instant(text: object, field: str) -> datetime:
             [ErrorDetail(field, "expected an ISO-8601 timestamp such as 2026-12-01T09:00:00Z")],
         ) from None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
+        parsed = parsed.replace(tzinfo=UTC if zone is None else zone)
     try:
         utc = parsed.astimezone(UTC)  # OverflowError at the edges of year 1 and 9999
     except OverflowError:

@@ -22,7 +22,7 @@ with collector_paused():
     from punctual.domain.model import Link
     from punctual.handlers.env import HandlerEnv
     from punctual.handlers.observability import logger, metrics
-    from punctual.service.firing import FiringService, OccurrenceBusy
+    from punctual.service.firing import OccurrenceBusy
 
 # Qualified ARNs end in ":<version or alias>"; EBS must target the function itself.
 _UNQUALIFIED_ARN_PARTS = 7
@@ -70,39 +70,36 @@ def _fire_records(event: dict[str, Any], context: LambdaContext) -> BatchRespons
         (record for record in event["Records"] if record["messageId"] in links),
         key=lambda record: links[record["messageId"]].occurrence,
     )
-    # Every record gets its own try: one failure is reported in batchItemFailures and SQS redelivers only
-    # that record after its visibility timeout. A batch where every record failed is still a partial
-    # response, never an exception, so the records that are not links (dropped above) are not redelivered.
+    # One result per record: a failure is reported in batchItemFailures and SQS redelivers only that record
+    # after its visibility timeout. A batch where every record failed is still a partial response, never an
+    # exception, so the records that are not links (dropped above) are not redelivered.
+    results = firing.fire_batch([links[record["messageId"]] for record in ordered])
     failures: list[dict[str, str]] = []
-    for record in ordered:
-        try:
-            _fire(firing, links[record["messageId"]], record)
-        except Exception:  # logged by _fire
-            failures.append({"itemIdentifier": record["messageId"]})
+    for record, result in zip(ordered, results, strict=True):
+        link = links[record["messageId"]]
+        receive_count = int(record["attributes"]["ApproximateReceiveCount"] or 1)
+        if isinstance(result, OccurrenceBusy):
+            # Another delivery is publishing this occurrence right now; retrying later finds its outcome.
+            logger.info("occurrence busy; the record will be retried", task_id=link.task_id)
+        elif isinstance(result, Exception):
+            logger.error(
+                "firing failed; the record will be retried",
+                task_id=link.task_id,
+                receive_count=receive_count,
+                error=repr(result),
+            )
+        else:
+            logger.info(
+                "fired link",
+                task_id=link.task_id,
+                occurrence=link.occurrence.isoformat(),
+                kind=link.kind.value,
+                receive_count=receive_count,
+                outcome=result.value,
+            )
+            continue
+        failures.append({"itemIdentifier": record["messageId"]})
     return {"batchItemFailures": failures}
-
-
-def _fire(firing: FiringService, link: Link, record: dict[str, Any]) -> None:
-    receive_count = int(record["attributes"]["ApproximateReceiveCount"] or 1)
-    try:
-        outcome = firing.fire(link, receive_count=receive_count)
-    except OccurrenceBusy:
-        # Another delivery is publishing this occurrence right now; retrying later finds its outcome.
-        logger.info("occurrence busy; the record will be retried", task_id=link.task_id)
-        raise
-    except Exception:
-        logger.exception(
-            "firing failed; the record will be retried", task_id=link.task_id, receive_count=receive_count
-        )
-        raise
-    logger.info(
-        "fired link",
-        task_id=link.task_id,
-        occurrence=link.occurrence.isoformat(),
-        kind=link.kind.value,
-        receive_count=receive_count,
-        outcome=outcome.value,
-    )
 
 
 @logger.inject_lambda_context

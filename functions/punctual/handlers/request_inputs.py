@@ -130,7 +130,10 @@ def _read_body(
         raise http_errors.not_json_error()
     try:
         document = event.json_body
-    except (json.JSONDecodeError, RecursionError) as error:  # RecursionError: nested deeper than Python parses
+    except (
+        json.JSONDecodeError,
+        RecursionError,
+    ) as error:  # RecursionError: nested deeper than Python parses
         raise http_errors.validation_error_from([{"type": "json_invalid", "loc": ("body",)}]) from error
     if document is None:  # no body, or the JSON null
         errors.append({"type": "missing", "loc": ("body",)})

@@ -98,5 +98,3 @@ class ItemResult:
     @property
     def ok(self) -> bool:
         return self.error is None
-
-

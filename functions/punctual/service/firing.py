@@ -12,9 +12,12 @@ to the delivery holding its lease; a redelivery after a failure takes the lease 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import partial
+from typing import TypeVar
 
 from punctual.domain.errors import AlreadyExistsError, StaleWriteError
 from punctual.domain.ids import occurrence_tracking_id
@@ -52,6 +55,26 @@ class OccurrenceBusy(Exception):
 
 
 @dataclass(frozen=True)
+class _Ready:
+    """A RUNNING run this delivery holds the lease on, ready to publish. ``task`` is the claimed task whose
+    in-flight mark the run is (cleared on finish); ``message_task`` supplies the message and metadata."""
+
+    task: Task | None
+    run: Run
+    message_task: Task | None = None
+
+
+@dataclass(frozen=True)
+class _Published:
+    ready: _Ready
+    event: FiredEvent
+    our_lateness_ms: int
+
+
+_Step = TypeVar("_Step")
+
+
+@dataclass(frozen=True)
 class SweepReport:
     examined: int = 0
     rearmed: int = 0  # lost links of tasks due now re-sent (fire-once misfire: one late fire)
@@ -85,6 +108,48 @@ class FiringService:
     def fire(self, link: Link, *, receive_count: int = 1) -> FireOutcome:
         """Act on one link. Raises when the message must be retried (publish failed with attempts left,
         or another delivery holds the lease); returns the outcome otherwise."""
+        (result,) = self.fire_batch([link])
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    def fire_batch(self, links: Sequence[Link]) -> list[FireOutcome | Exception]:
+        """Act on a delivered batch, in the order given (the executor sorts it by occurrence), with one result
+        per link: its outcome, or the exception that means "redeliver this one".
+
+        Three passes, so that after an instant only its publish remains: first every due link is claimed and
+        its next occurrence armed (a claim needs no waiting: it may come up to a second early), then each
+        claimed run waits for its instant and is published, then every outcome is recorded."""
+        results: list[FireOutcome | Exception | _Ready | _Published] = []
+        seen: set[Link] = set()
+        for link in links:
+            if link in seen:  # SQS delivered the same message twice in one batch
+                self._metrics.count("duplicate")
+                results.append(FireOutcome.DUPLICATE)
+                continue
+            seen.add(link)
+            results.append(self._attempt(partial(self._prepare, link)))
+        for index, ready in enumerate(results):
+            if isinstance(ready, _Ready):
+                results[index] = self._attempt(partial(self._publish, ready))
+        for index, published in enumerate(results):
+            if isinstance(published, _Published):
+                results[index] = self._attempt(partial(self._finish, published))
+        final: list[FireOutcome | Exception] = []
+        for result in results:
+            assert isinstance(result, FireOutcome | Exception), result  # every pass ran to its end
+            final.append(result)
+        return final
+
+    @staticmethod
+    def _attempt(step: Callable[[], _Step]) -> _Step | Exception:
+        try:
+            return step()
+        except Exception as error:  # reported per link; the others of the batch go on
+            return error
+
+    def _prepare(self, link: Link) -> FireOutcome | _Ready:
+        """Everything before the instant: read, check, claim, arm the next occurrence."""
         if link.kind is LinkKind.MANUAL:
             return self._fire_manual(link)
         tracking_id = occurrence_tracking_id(link.task_id, link.occurrence)
@@ -101,18 +166,14 @@ class FiringService:
             raise OccurrenceBusy(f"task {task.id} is still firing {task.in_flight.isoformat()}")
 
         now = self._clock.now()
-        remaining = (link.occurrence - now).total_seconds()
-        if remaining >= 1:
+        if (link.occurrence - now).total_seconds() >= 1:
             self._arming.arm(link, now)
             return FireOutcome.REQUEUED
-        if remaining > 0:
-            self._clock.sleep(remaining)
-            now = self._clock.now()
-        return self._claim_and_fire(task, link.occurrence, tracking_id, now)
+        return self._claim(task, link.occurrence, tracking_id, now)
 
-    def _claim_and_fire(
+    def _claim(
         self, task: Task, occurrence: datetime, tracking_id: str, now: datetime
-    ) -> FireOutcome:
+    ) -> FireOutcome | _Ready:
         following, passed = self._following(task, occurrence, now)
         late = now - _due_since(task, occurrence)
         skip = task.misfire is MisfirePolicy.SKIP and late >= self._settings.sweep_grace
@@ -156,7 +217,7 @@ class FiringService:
             self._metrics.count("skipped", 1 + run.missed)
             self._metrics.lateness(run.lateness_ms or 0)
             return FireOutcome.SKIPPED
-        return self._publish_and_finish(claimed, run)
+        return _Ready(claimed, run, message_task=claimed)
 
     def _following(self, task: Task, occurrence: datetime, now: datetime) -> tuple[datetime | None, int]:
         """The next occurrence to arm after ``occurrence``, skipping (and counting) any that already passed:
@@ -168,7 +229,7 @@ class FiringService:
             following = next_occurrence(task.schedule, following)
         return following, passed
 
-    def _resume(self, task: Task | None, run: Run) -> FireOutcome:
+    def _resume(self, task: Task | None, run: Run) -> FireOutcome | _Ready:
         """The occurrence was claimed before: a duplicate, or a redelivery after a failed/crashed attempt."""
         if run.status is not RunStatus.RUNNING:
             self._metrics.count("duplicate")
@@ -189,7 +250,7 @@ class FiringService:
         if current is not None and current.next_run_at is not None:
             # The crash may have come before the next occurrence was armed; arming is idempotent.
             self._arm_next(Link(current.id, current.version, current.next_run_at), now)
-        return self._publish_and_finish(current, taken, message_task=task)
+        return _Ready(current, taken, message_task=task)
 
     def _arm_next(self, link: Link, now: datetime) -> None:
         """Arm the following occurrence without holding back this one's publish if EBS/SQS fail: the task
@@ -200,7 +261,7 @@ class FiringService:
             self._metrics.count("arm_failed")
             log.exception("could not arm the next occurrence", extra={"task_id": link.task_id})
 
-    def _fire_manual(self, link: Link) -> FireOutcome:
+    def _fire_manual(self, link: Link) -> FireOutcome | _Ready:
         """Run now: the run record (PENDING) was written by the API; publish once for it."""
         if link.tracking_id is None:
             return FireOutcome.STALE
@@ -229,31 +290,27 @@ class FiringService:
         except StaleWriteError:
             self._metrics.count("duplicate")
             return FireOutcome.DUPLICATE
-        return self._publish_and_finish(None, started, message_task=task)
+        return _Ready(None, started, message_task=task)
 
     # ---- publish and finish --------------------------------------------------------------------------
 
-    def _publish_and_finish(
-        self, task: Task | None, run: Run, *, message_task: Task | None = None
-    ) -> FireOutcome:
-        """Publish the event for a RUNNING run we hold the lease on, then record the outcome.
-
-        ``task`` is the claimed task whose ``in_flight`` this run is (scheduled runs); its in-flight mark is
-        cleared on finish. ``message_task`` supplies message/metadata when ``task`` is not to be changed."""
-        source = task or message_task or self._store.get_task(run.task_id, consistent=True)
+    def _publish(self, ready: _Ready) -> FireOutcome | _Published:
+        """Wait for the run's instant (a claim may come up to a second early) and publish its event."""
+        task, run = ready.task, ready.run
+        source = task or ready.message_task or self._store.get_task(run.task_id, consistent=True)
         if source is None:
             return self._give_up(None, run, self._clock.now(), reason="the task no longer exists")
+        remaining = (run.scheduled_for - self._clock.now()).total_seconds()
+        if run.kind is RunKind.SCHEDULED and remaining > 0:
+            self._clock.sleep(remaining)
         fired_at = self._clock.now()
-        lateness_ms = _milliseconds(fired_at - run.scheduled_for)
-        # punctual's own lateness (the metric and its alarm): not the time before a past instant was scheduled.
-        our_lateness_ms = _milliseconds(fired_at - _due_since(source, run.scheduled_for))
         event = FiredEvent(
             task_id=run.task_id,
             tracking_id=run.tracking_id,
             name=source.name,
             scheduled_for=run.scheduled_for,
             fired_at=fired_at,
-            lateness_ms=lateness_ms,
+            lateness_ms=_milliseconds(fired_at - run.scheduled_for),
             message=source.message,
             metadata=dict(source.metadata),
             attempt=run.attempt,
@@ -267,12 +324,21 @@ class FiringService:
             self._publisher.publish(event)
         except Exception as error:
             return self._publish_failed(task, run, error)
+        # punctual's own lateness (the metric and its alarm): not the time before a past instant was scheduled.
+        return _Published(ready, event, _milliseconds(fired_at - _due_since(source, run.scheduled_for)))
 
+    def _publish_now(self, ready: _Ready) -> FireOutcome:
+        published = self._publish(ready)
+        return self._finish(published) if isinstance(published, _Published) else published
+
+    def _finish(self, published: _Published) -> FireOutcome:
+        """Record a published run (and clear its task's in-flight mark)."""
+        task, run, event = published.ready.task, published.ready.run, published.event
         done = run.evolve(
             status=RunStatus.COMPLETED,
-            fired_at=fired_at,
+            fired_at=event.fired_at,
             completed_at=self._clock.now(),
-            lateness_ms=lateness_ms,
+            lateness_ms=event.lateness_ms,
             lease_until=None,
             error=None,
         )
@@ -293,12 +359,12 @@ class FiringService:
             # may reach subscribers twice in this rare case: that is what its dedup_key is for.
             log.warning("lost the lease while publishing", extra={"tracking_id": run.tracking_id})
         self._metrics.count("fired")
-        self._metrics.lateness(our_lateness_ms)
-        if our_lateness_ms > 1000:
+        self._metrics.lateness(published.our_lateness_ms)
+        if published.our_lateness_ms > 1000:
             self._metrics.count("late")
         log.info(
             "fired",
-            extra={"task_id": run.task_id, "tracking_id": run.tracking_id, "lateness_ms": lateness_ms},
+            extra={"task_id": run.task_id, "tracking_id": run.tracking_id, "lateness_ms": event.lateness_ms},
         )
         return FireOutcome.PUBLISHED
 
@@ -380,7 +446,9 @@ class FiringService:
             # Record the outage once and move the chain to the next future occurrence.
             # The claim counts the occurrences that passed after next_run_at into the skipped run.
             tracking_id = occurrence_tracking_id(task.id, task.next_run_at)
-            outcome = self._claim_and_fire(task, task.next_run_at, tracking_id, now)
+            outcome = self._claim(task, task.next_run_at, tracking_id, now)
+            if isinstance(outcome, _Ready):  # not skipped after all (the task was rescheduled meanwhile)
+                outcome = self._publish_now(outcome)
             return _bump(report, skipped=1) if outcome is FireOutcome.SKIPPED else report
         # Fire once, late, for the latest missed occurrence; the others are coalesced into it.
         moved = task.evolve(version=task.version + 1, next_run_at=latest, missed=task.missed + missed - 1)

@@ -119,7 +119,9 @@ def test_the_sweeper_finds_a_lost_one_time_link_on_the_due_index(stack: Stack) -
 
 def test_a_message_at_the_size_limit_in_non_ascii_text_is_published(stack: Stack) -> None:
     message = "界" * 66_000  # 198,000 bytes of UTF-8: accepted, and must fit SNS's 256 KiB once published
-    raw = json.dumps({"at": "2026-01-01T12:00:05Z", "message": message}, ensure_ascii=False)  # as clients send
+    raw = json.dumps(
+        {"at": "2026-01-01T12:00:05Z", "message": message}, ensure_ascii=False
+    )  # as clients send
     task = call_api("POST", "/tasks", raw_body=raw)
     assert task.status == 201
     stack.clock.set(T0 + timedelta(seconds=5))

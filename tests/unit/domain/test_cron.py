@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from punctual.domain.cron import Dialect, parse_cron
+from punctual.domain.cron import Dialect, ceil_second, parse_cron
 from punctual.domain.errors import ValidationError
 
 
@@ -181,6 +181,54 @@ def test_macros_stand_for_unix_expressions() -> None:
     assert walls("@monthly", d("2026-01-01T00:01"), 1) == [d("2026-02-01T00:00")]
     assert walls("@yearly", d("2026-01-01T00:01"), 1) == [d("2027-01-01T00:00")]
     assert walls("@daily", d("2026-01-01T00:01"), 1) == [d("2026-01-02T00:00")]
+
+
+@pytest.mark.parametrize(
+    ("expression", "wildcard"),
+    [
+        ("*/15 * * * *", True),
+        ("0 */2 * * *", True),
+        ("0 *,5 * * *", True),  # the field starts with `*`, as Vixie cron tests it
+        ("@hourly", True),
+        ("cron(0/15 * * * ? *)", True),
+        ("0 */10 * * * ? *", True),  # Quartz: the third field is the hour
+        ("30 2 * * *", False),
+        ("*/5 2 * * *", False),  # a wildcard minute alone does not count
+        ("0 0-23 * * *", False),
+        ("@daily", False),
+        ("0 */2 0 ? * * *", False),  # Quartz: */2 is the minute field here
+    ],
+)
+def test_an_hour_field_starting_with_a_star_is_a_wildcard(expression: str, wildcard: bool) -> None:
+    assert parse_cron(expression).wildcard_hours is wildcard
+
+
+def test_first_and_last_matching_times_between_two_wall_times() -> None:
+    parsed = parse_cron("0 10,50 1,2 ? * * *")  # Quartz: 01:10 01:50 02:10 02:50
+    assert parsed.first_and_last_between(d("2026-01-01T01:00"), d("2026-01-01T03:00")) == (
+        d("2026-01-01T01:10"),
+        d("2026-01-01T02:50"),
+    )
+    assert parsed.first_and_last_between(d("2026-01-01T01:10"), d("2026-01-01T02:50")) == (
+        d("2026-01-01T01:10"),
+        d("2026-01-01T02:10"),
+    )  # the end is excluded
+    assert parsed.first_and_last_between(d("2026-01-01T01:51"), d("2026-01-01T02:10")) is None
+    across_midnight = parse_cron("0 0/20 23,0 ? * * *")
+    assert across_midnight.first_and_last_between(d("2026-01-01T23:30"), d("2026-01-02T00:30")) == (
+        d("2026-01-01T23:40"),
+        d("2026-01-02T00:20"),
+    )
+    weekdays = parse_cron("0 12 * * MON-FRI")  # 2 January 2026 is a Friday
+    assert weekdays.first_and_last_between(d("2026-01-02T00:00"), d("2026-01-05T00:00")) == (
+        d("2026-01-02T12:00"),
+        d("2026-01-02T12:00"),
+    )
+
+
+def test_ceil_second() -> None:
+    assert ceil_second(d("2026-01-01T10:00:00.000001")) == d("2026-01-01T10:00:01")
+    assert ceil_second(d("2026-01-01T10:00:00")) == d("2026-01-01T10:00:00")
 
 
 # --- L, W, # -----------------------------------------------------------------------------------------------

@@ -3,8 +3,11 @@ ordering/bounds of every occurrence sequence.
 
 The generator builds each expression together with its meaning (the set of values per field and the day
 rules), computed here without punctual's parser. The walk then steps through UTC instants one minute (one
-second for Quartz) at a time and asks whether some wall-clock time that maps to that instant matches, using
-the documented rule: a wall time maps to ``wall.replace(tzinfo=zone, fold=0)``.
+second for Quartz) at a time and asks whether the instant fires, by the documented daylight-saving rules:
+- hour field starting with ``*``: the instant fires when the zone's clock reading at it matches (both passes
+  of a repeated hour fire, a skipped hour has no readings);
+- any other hour field: the instant fires when some matching wall time maps to it, a wall time mapping to
+  ``wall.replace(tzinfo=zone, fold=0)``.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ class Meaning:
     day_of_month: Callable[[date], bool] | None  # None: '*' or '?'
     day_of_week: Callable[[date], bool] | None
     either: bool  # Unix, both day fields restricted
+    wall_clock: bool  # the hour field starts with '*': fires whenever the clock reads a matching time
 
     def matches(self, wall: datetime) -> bool:
         if wall.second not in self.seconds or wall.minute not in self.minutes or wall.hour not in self.hours:
@@ -72,7 +76,8 @@ def field(
 
     def token(value: int) -> str:
         use_name: bool = draw(st.booleans())
-        if names and use_name:
+        # Unix day-of-week 7 has no name of its own: SUN is 0, so `SUN/2` starts at 0, not at 7.
+        if use_name and 0 <= value - name_base < len(names):
             name = names[value - name_base]
             return draw(st.sampled_from([name, name.lower(), name.title()]))
         return str(value)
@@ -202,9 +207,7 @@ def day_of_week(draw: st.DrawFn, unix: bool) -> tuple[str, Callable[[date], bool
         value = draw(st.integers(low, high))
         label = draw(st.sampled_from([str(value), name(value)]))
         if kind == "plain":
-            text, values = draw(
-                field(low, high, (*DAY_NAMES, "SUN") if unix else DAY_NAMES, 0 if unix else 1)
-            )
+            text, values = draw(field(low, high, DAY_NAMES, 0 if unix else 1))
             texts.append(text)
             rules.append(partial(weekday_in, unix, frozenset(values)))
         elif kind == "nth":
@@ -258,6 +261,7 @@ def cron_expressions(draw: st.DrawFn, dialect: str) -> tuple[str, Meaning]:
         day_of_month=dom,
         day_of_week=dow,
         either=unix and not dom_text.startswith("*") and not dow_text.startswith("*"),  # Vixie rule
+        wall_clock=hours_text.startswith("*"),  # Vixie's wildcard hour
     )
     parts = [minutes_text, hours_text, dom_text, months_text, dow_text]
     if quartz:
@@ -271,7 +275,10 @@ def cron_expressions(draw: st.DrawFn, dialect: str) -> tuple[str, Meaning]:
 
 
 def fires_at(instant: datetime, zone: ZoneInfo, meaning: Meaning) -> bool:
-    """Whether some wall-clock time that maps to ``instant`` matches."""
+    """Wildcard hours: whether the clock reading at ``instant`` matches. Otherwise: whether some wall-clock
+    time that maps to ``instant`` matches."""
+    if meaning.wall_clock:
+        return meaning.matches(instant.astimezone(zone).replace(tzinfo=None))
     offsets = {
         (instant + shift).astimezone(zone).utcoffset()
         for shift in (timedelta(hours=-3), timedelta(0), timedelta(hours=3))
@@ -339,6 +346,7 @@ def check_against_brute_force(
     actual = chain(schedule, start, end)
     assert actual == expected, expression
     event("fires in the window" if expected else "no fire in the window")
+    event("wildcard hours" if meaning.wall_clock else "specific hours")
     if len({moment.astimezone(zone).utcoffset() for moment in expected}) > 1:
         event("fires on both sides of a daylight-saving change")
     # next_occurrence from an arbitrary instant agrees too.
@@ -388,6 +396,7 @@ def day_level_expressions(draw: st.DrawFn) -> tuple[str, Meaning]:
         day_of_month=meaning.day_of_month,
         day_of_week=meaning.day_of_week,
         either=meaning.either,
+        wall_clock=False,
     )
 
 

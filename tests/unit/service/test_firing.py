@@ -565,3 +565,42 @@ def test_rescheduling_onto_an_instant_that_already_fired_is_409() -> None:
 
     later = UpdateTask(provided=frozenset({"at"}), schedule=ScheduleInput(at="2026-12-01T10:00:00Z"))
     assert s.tasks.update(ALICE, link.task_id, later).next_run_at == T0 + timedelta(hours=1)
+
+
+def test_a_same_second_burst_is_claimed_before_the_instant_so_only_publishes_follow_it() -> None:
+    s = make_services(start=T0 - timedelta(seconds=30))
+    links = [add_task(s, at(T0), T0, task_id=f"{index:032x}") for index in range(10)]
+    s.queue.drain()
+
+    def slow(call):  # type: ignore[no-untyped-def]
+        def timed(*args, **kwargs):  # type: ignore[no-untyped-def]
+            result = call(*args, **kwargs)
+            s.clock.advance(milliseconds=20)  # every AWS call takes 20 ms
+            return result
+
+        return timed
+
+    for fake, name in [
+        (s.store, "get_task_and_run"),
+        (s.store, "claim"),
+        (s.store, "finish"),
+        (s.publisher, "publish"),
+    ]:
+        setattr(fake, name, slow(getattr(fake, name)))
+    s.clock.set(T0 - timedelta(milliseconds=900))  # the batch arrives up to a second early, as SQS delivers
+
+    results = s.firing.fire_batch(links)
+
+    assert results == [FireOutcome.PUBLISHED] * 10
+    # 20 reads and claims happened before the instant; after it, one 20 ms publish per link. Firing the links
+    # one after another (read, claim, publish, finish) would have made the last one ~720 ms late.
+    assert [event.lateness_ms for event in s.publisher.published] == [20 * k for k in range(10)]
+
+
+def test_the_same_message_twice_in_one_batch_is_one_publish_and_no_redelivery() -> None:
+    s = make_services(start=T0 - timedelta(seconds=10))
+    link = add_task(s, at(T0), T0)
+    s.clock.set(T0)
+
+    assert s.firing.fire_batch([link, link]) == [FireOutcome.PUBLISHED, FireOutcome.DUPLICATE]
+    assert len(s.publisher.published) == 1
