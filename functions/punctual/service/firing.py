@@ -105,7 +105,7 @@ class FiringService:
 
     # ---- fire: a delay-queue message arrived -----------------------------------------------------------
 
-    def fire(self, link: Link, *, receive_count: int = 1) -> FireOutcome:
+    def fire(self, link: Link) -> FireOutcome:
         """Act on one link. Raises when the message must be retried (publish failed with attempts left,
         or another delivery holds the lease); returns the outcome otherwise."""
         (result,) = self.fire_batch([link])

@@ -131,7 +131,7 @@ def test_the_same_link_delivered_twice_publishes_once() -> None:
     s.clock.set(T0)
 
     assert s.firing.fire(link) == FireOutcome.PUBLISHED
-    assert s.firing.fire(link, receive_count=2) == FireOutcome.DUPLICATE
+    assert s.firing.fire(link) == FireOutcome.DUPLICATE
 
     assert len(s.publisher.published) == 1
 
@@ -186,7 +186,7 @@ def test_publish_failure_is_retried_and_the_recurring_chain_stays_armed() -> Non
     assert run.lease_until == s.clock.now()  # released so the redelivery can take over at once
 
     s.clock.advance(seconds=30)  # the visibility timeout elapses; SQS redelivers
-    assert s.firing.fire(link, receive_count=2) == FireOutcome.PUBLISHED
+    assert s.firing.fire(link) == FireOutcome.PUBLISHED
     (event,) = s.publisher.published
     assert event.attempt == 2 and event.scheduled_for == T0 and event.lateness_ms == 30_000
     assert s.store.tasks[link.task_id].in_flight is None
@@ -224,7 +224,7 @@ def test_a_delivery_while_another_holds_the_lease_is_retried_not_dropped() -> No
         s.firing.fire(link)
 
     with pytest.raises(OccurrenceBusy):
-        s.firing.fire(link, receive_count=2)
+        s.firing.fire(link)
 
 
 def test_the_last_failed_attempt_marks_the_run_and_the_one_time_task_failed() -> None:
@@ -236,12 +236,12 @@ def test_the_last_failed_attempt_marks_the_run_and_the_one_time_task_failed() ->
 
     with pytest.raises(DependencyError):
         s.firing.fire(link)
-    assert s.firing.fire(link, receive_count=2) == FireOutcome.FAILED
+    assert s.firing.fire(link) == FireOutcome.FAILED
 
     run = s.store.runs[occurrence_tracking_id(link.task_id, T0)]
     assert run.status is RunStatus.FAILED and run.error == "publish failed: SNS is down"
     assert s.store.tasks[link.task_id].status is TaskStatus.FAILED
-    assert s.firing.fire(link, receive_count=3) == FireOutcome.DUPLICATE
+    assert s.firing.fire(link) == FireOutcome.DUPLICATE
     assert s.publisher.published == []
 
 
@@ -432,8 +432,8 @@ def test_a_later_occurrence_waits_while_an_earlier_one_is_retrying_then_fires_co
     assert s.publisher.published == []
 
     s.clock.set(T0 + timedelta(seconds=90))  # both messages come back after the visibility timeout
-    assert s.firing.fire(first, receive_count=2) == FireOutcome.PUBLISHED
-    assert s.firing.fire(second, receive_count=2) == FireOutcome.PUBLISHED
+    assert s.firing.fire(first) == FireOutcome.PUBLISHED
+    assert s.firing.fire(second) == FireOutcome.PUBLISHED
     assert [e.scheduled_for for e in s.publisher.published] == [T0, second.occurrence]
     late = s.publisher.published[-1]
     assert late.missed == 8 and late.lateness_ms == 80_000  # T0+20 ... T0+90 coalesced into one late fire
@@ -461,7 +461,7 @@ def test_a_retried_occurrence_never_publishes_after_a_cancel_returned_200() -> N
     published = len(s.publisher.published)
     s.clock.set(T0 + timedelta(seconds=90))
     with contextlib.suppress(Exception):
-        s.firing.fire(first, receive_count=2)
+        s.firing.fire(first)
     assert len(s.publisher.published) == published
 
 
@@ -476,7 +476,7 @@ def test_a_retried_run_now_never_publishes_after_a_cancel_returned_200() -> None
     s.tasks.cancel(ALICE, "a" * 32)
     s.clock.advance(seconds=90)
 
-    assert s.firing.fire(link, receive_count=2) == FireOutcome.FAILED
+    assert s.firing.fire(link) == FireOutcome.FAILED
     assert s.publisher.published == []
     assert s.store.runs[run.tracking_id].status is RunStatus.FAILED
 
