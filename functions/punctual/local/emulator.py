@@ -21,7 +21,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from moto.server import ThreadedMotoServer
 from werkzeug.serving import make_server
 
-from punctual.local import moto_transactions
+from punctual.local import moto_sqs, moto_transactions
 
 Wsgi = Callable[[dict[str, Any], Any], Iterable[bytes]]
 
@@ -82,6 +82,7 @@ class EmulatorServer(ThreadedMotoServer):
                 self._ip_address, self._port, app, True, request_handler=MotoRequestHandler
             )
             moto_transactions.install()
+            moto_sqs.install()
             self._server_ready_event.set()
             self._server.serve_forever()
         except BaseException as error:
