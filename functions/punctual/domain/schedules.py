@@ -301,3 +301,19 @@ def _describe(duration: timedelta) -> str:
             count = seconds // size
             return f"{count} {name}{'' if count == 1 else 's'}"
     return f"{seconds} second{'' if seconds == 1 else 's'}"
+
+
+def walk_through(
+    schedule: Schedule, start: datetime, now: datetime, *, cap: int
+) -> tuple[datetime, int, datetime | None]:
+    """From the occurrence ``start``, step over every later occurrence at or before ``now`` (at most ``cap``).
+
+    Returns (the last occurrence at or before now — ``start`` itself if none followed it, how many followed
+    it, the first occurrence after now or None). A late fire and the sweeper both coalesce missed occurrences
+    with it instead of bursting the backlog."""
+    latest, passed = start, 0
+    following = next_occurrence(schedule, start)
+    while following is not None and following <= now and passed < cap:
+        latest, passed = following, passed + 1
+        following = next_occurrence(schedule, following)
+    return latest, passed, following

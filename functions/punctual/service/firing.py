@@ -33,7 +33,7 @@ from punctual.domain.model import (
     Task,
     TaskStatus,
 )
-from punctual.domain.schedules import next_occurrence
+from punctual.domain.schedules import walk_through
 from punctual.service.arming import Arming
 from punctual.service.ports import Clock, DelayQueue, EventPublisher, Metrics, TaskStore
 from punctual.service.settings import ServiceSettings
@@ -220,13 +220,10 @@ class FiringService:
         return _Ready(claimed, run, message_task=claimed)
 
     def _following(self, task: Task, occurrence: datetime, now: datetime) -> tuple[datetime | None, int]:
-        """The next occurrence to arm after ``occurrence``, skipping (and counting) any that already passed:
-        a late fire coalesces them instead of bursting the backlog."""
-        following = next_occurrence(task.schedule, occurrence)
-        passed = 0
-        while following is not None and following <= now and passed < self._settings.max_missed_count:
-            passed += 1
-            following = next_occurrence(task.schedule, following)
+        """The next occurrence to arm after ``occurrence``, and how many already passed (coalesced)."""
+        _, passed, following = walk_through(
+            task.schedule, occurrence, now, cap=self._settings.max_missed_count
+        )
         return following, passed
 
     def _resume(self, task: Task | None, run: Run) -> FireOutcome | _Ready:
@@ -462,12 +459,9 @@ class FiringService:
     def _latest_missed(self, task: Task, now: datetime) -> tuple[datetime, int]:
         """The last occurrence at or before now, counting from next_run_at, and how many there were."""
         assert task.next_run_at is not None
-        latest, count = task.next_run_at, 1
-        following = next_occurrence(task.schedule, latest)
-        while following is not None and following <= now and count < self._settings.max_missed_count:
-            latest, count = following, count + 1
-            following = next_occurrence(task.schedule, following)
-        return latest, count
+        cap = self._settings.max_missed_count - 1
+        latest, passed, _ = walk_through(task.schedule, task.next_run_at, now, cap=cap)
+        return latest, passed + 1
 
 
 def _link_is_current(task: Task | None, link: Link) -> bool:
