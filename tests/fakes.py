@@ -8,6 +8,7 @@ them as they are (no copies needed).
 from __future__ import annotations
 
 from collections import defaultdict, deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -190,6 +191,10 @@ class FakeStore(_FailureInjection):
         self._enter("get_task_and_run")
         return self.tasks.get(task_id), self.runs.get(tracking_id)
 
+    def get_tasks_and_runs(self, pairs: Sequence[tuple[str, str]]) -> list[tuple[Task | None, Run | None]]:
+        self._enter("get_tasks_and_runs")
+        return [(self.tasks.get(task_id), self.runs.get(tracking_id)) for task_id, tracking_id in pairs]
+
     def claim(self, task: Task, *, expected_version: int, run: Run) -> None:
         """Both conditions are checked before anything is written; a moved task wins over an existing run."""
         self._enter("claim")
@@ -307,6 +312,23 @@ class FakePublisher(_FailureInjection):
 
     def publish(self, event: FiredEvent) -> str:
         self._enter("publish")
+        return self._deliver(event)
+
+    def publish_batch(self, events: Sequence[FiredEvent]) -> list[str | Exception]:
+        """One call; a queued publish failure fails the next event (the others of the batch go through)."""
+        self.calls.append("publish_batch")
+        results: list[str | Exception] = []
+        for event in events:
+            pending = self._failures.get("publish")
+            if pending:
+                failure = pending.popleft()
+                assert isinstance(failure, Exception)
+                results.append(failure)
+            else:
+                results.append(self._deliver(event))
+        return results
+
+    def _deliver(self, event: FiredEvent) -> str:
         self.published.append(event)
         return f"msg-{len(self.published)}"
 

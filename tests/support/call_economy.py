@@ -21,8 +21,10 @@ def _watch(stack: Stack) -> AwsCallCounter:
     return AwsCallCounter().watch(stack.dynamodb, stack.sqs, stack.sns, stack.scheduler)
 
 
-def _deliver(stack: Stack, link: dict[str, Any]) -> None:
-    result = executor.handler(sqs_event(sqs_record(json.dumps(link))), FakeLambdaContext())
+def _deliver(stack: Stack, *links: dict[str, Any]) -> None:
+    """One executor invocation with one SQS record per link (a batch when there are several)."""
+    records = [sqs_record(json.dumps(link)) for link in links]
+    result = executor.handler(sqs_event(*records), FakeLambdaContext())
     assert result == {"batchItemFailures": []}, result
 
 
@@ -46,6 +48,7 @@ def measure_operations(stack: Stack) -> dict[str, dict[str, int]]:
         "schedule, within 15 min (SQS)",
         lambda: call_api("POST", "/schedule", body={"timestamp": soon, "message": "m"}),
     )
+    burst = [call_api("POST", "/schedule", body={"timestamp": soon, "message": i}).json for i in range(10)]
     measure("schedule, days ahead (EBS)", lambda: call_api("POST", "/tasks", body={"at": far}))
     recurring = measure(
         "schedule, every 1 minute", lambda: call_api("POST", "/tasks", body={"every": "1 minute"})
@@ -71,6 +74,8 @@ def measure_operations(stack: Stack) -> dict[str, dict[str, int]]:
     stack.clock.set(now + timedelta(minutes=5))
     one_time = _link_of(stack, near.json["id"])
     measure("fire, one-time", lambda: _deliver(stack, one_time))
+    same_second = [_link_of(stack, task["id"]) for task in burst]
+    measure("fire, a batch of 10 due in the same second", lambda: _deliver(stack, *same_second))
 
     run = measure("run now", lambda: call_api("POST", f"/tasks/{recurring['id']}/runs")).json
     [(manual, _)] = [(m, d) for m, d in stack.delayed() if m.get("kind") == "manual"]

@@ -8,7 +8,7 @@ here ever Scans.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -168,18 +168,25 @@ class DynamoDbTaskStore:
     # --- runs --------------------------------------------------------------------------------------
 
     def get_task_and_run(self, task_id: str, tracking_id: str) -> tuple[Task | None, Run | None]:
-        found = self._batch_get(
-            [items.key_item(schema.task_key(task_id)), items.key_item(schema.run_key(tracking_id))]
-        )
-        task: Task | None = None
-        run: Run | None = None
-        for item in found:
+        (found,) = self.get_tasks_and_runs([(task_id, tracking_id)])
+        return found
+
+    def get_tasks_and_runs(self, pairs: Sequence[tuple[str, str]]) -> list[tuple[Task | None, Run | None]]:
+        keys: dict[tuple[str, str], items.Item] = {}
+        for task_id, tracking_id in pairs:
+            keys.setdefault(("task", task_id), items.key_item(schema.task_key(task_id)))
+            keys.setdefault(("run", tracking_id), items.key_item(schema.run_key(tracking_id)))
+        tasks: dict[str, Task] = {}
+        runs: dict[str, Run] = {}
+        for item in self._batch_get(list(keys.values())):
             entity = item.get(items.ENTITY, {}).get("S")
             if entity == items.TASK_ENTITY:
                 task = items.item_to_task(item)
+                tasks[task.id] = task
             elif entity == items.RUN_ENTITY:
                 run = items.item_to_run(item)
-        return task, run
+                runs[run.tracking_id] = run
+        return [(tasks.get(task_id), runs.get(tracking_id)) for task_id, tracking_id in pairs]
 
     def claim(self, task: Task, *, expected_version: int, run: Run) -> None:
         task_put = self._put(

@@ -1,8 +1,9 @@
 """``punctual dev``: the emulated AWS account, the three functions and the glue AWS would provide.
 
-One process: moto's server on the AWS port (provisioned like the CDK stack), the API behind a local
-gateway, EventBridge Scheduler firing one-time schedules, the delay queue's event source feeding the
-executor, the sweeper every minute, and a tap on the topic printing and streaming fired events.
+Two processes: moto's server on the AWS port (a child process, provisioned like the CDK stack), and this
+one: the API behind a local gateway, EventBridge Scheduler firing one-time schedules, the delay queue's
+event source feeding the executor, the sweeper every minute, and a tap on the topic printing and
+streaming fired events.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 
 import boto3
 
-from punctual.local.emulator import EmulatorServer, ensure_port_free
+from punctual.local.emulator_process import EmulatorProcess, EmulatorStartError, ensure_port_free
 from punctual.local.event_source import QueuePoller
 from punctual.local.fired_events import EventHub, FiredEventSink
 from punctual.local.functions import HANDLER_MODULES, LocalFunction
@@ -107,7 +108,7 @@ class DevServer:
         self._print = printer or (lambda line: print(line, flush=True))
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._moto: EmulatorServer | None = None
+        self._emulator: EmulatorProcess | None = None
         self.metrics = LocalMetrics()
         self._gateway: ServingThread | None = None
         self.hub = EventHub()
@@ -143,10 +144,11 @@ class DevServer:
             {**FAKE_CREDENTIALS, "AWS_DEFAULT_REGION": REGION, "AWS_ENDPOINT_URL": self.aws_endpoint}
         )
 
-        self._moto = EmulatorServer(ip_address=options.host, port=options.aws_port, verbose=False)
-        self._moto.start()
-        if self._moto.error is not None:
-            raise StartupError(f"the AWS emulator did not start: {self._moto.error}")
+        self._emulator = EmulatorProcess(options.host, options.aws_port)
+        try:
+            self._emulator.start()
+        except EmulatorStartError as error:
+            raise StartupError(f"the AWS emulator did not start: {error}") from None
 
         session = boto3.session.Session(region_name=REGION)
 
@@ -270,8 +272,8 @@ class DevServer:
             self._gateway.stop()
         for thread in self._threads:
             thread.join(timeout=5)
-        if self._moto is not None and self._moto.error is None:
-            self._moto.stop()
+        if self._emulator is not None:
+            self._emulator.stop()
 
 
 def configure_logging() -> None:

@@ -11,27 +11,18 @@ from __future__ import annotations
 
 import io
 import json
-import socket
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
 
-from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from moto.server import ThreadedMotoServer
-from werkzeug.serving import make_server
 
-from punctual.local import moto_sqs, moto_transactions
+from punctual.local import moto_dispatch, moto_dynamodb_responses, moto_items, moto_sqs, moto_transactions
+from punctual.local.wsgi_server import KeepAliveWsgiServer
 
 Wsgi = Callable[[dict[str, Any], Any], Iterable[bytes]]
-
-
-def ensure_port_free(host: str, port: int) -> None:
-    """Raise OSError if ``host:port`` cannot be bound (checked before starting, so a failure is reported
-    instead of a server thread dying quietly)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        probe.bind((host, port))
 
 
 def is_long_poll(environ: dict[str, Any], body: bytes) -> bool:
@@ -70,21 +61,23 @@ class SerializedApp:
 
 
 class EmulatorServer(ThreadedMotoServer):
-    """ThreadedMotoServer serving the serialized app; ``start`` reports a failed bind in ``error`` instead
-    of waiting forever."""
+    """ThreadedMotoServer serving the serialized app over kept-alive connections (see wsgi_server); ``start``
+    reports a failed bind in ``error`` instead of waiting forever."""
 
     error: BaseException | None = None
 
     def _server_entry(self) -> None:
         try:
             app = SerializedApp(DomainDispatcherApplication(create_backend_app))
-            self._server = make_server(
-                self._ip_address, self._port, app, True, request_handler=MotoRequestHandler
-            )
+            server = KeepAliveWsgiServer((self._ip_address, self._port), app)
+            self._server = server  # type: ignore[assignment]  # stop() only calls shutdown()
+            moto_dispatch.install()
+            moto_dynamodb_responses.install()
+            moto_items.install()
             moto_transactions.install()
             moto_sqs.install()
             self._server_ready_event.set()
-            self._server.serve_forever()
+            server.serve_forever()
         except BaseException as error:
             self.error = error
             self._server_ready_event.set()

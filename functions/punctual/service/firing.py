@@ -72,6 +72,8 @@ class _Published:
 
 
 _Step = TypeVar("_Step")
+# What a link of a batch is while fire_batch works on it: ready, published, or done (outcome or error).
+_Result = FireOutcome | Exception | _Ready | _Published
 
 
 @dataclass(frozen=True)
@@ -117,21 +119,34 @@ class FiringService:
         """Act on a delivered batch, in the order given (the executor sorts it by occurrence), with one result
         per link: its outcome, or the exception that means "redeliver this one".
 
-        Three passes, so that after an instant only its publish remains: first every due link is claimed and
-        its next occurrence armed (a claim needs no waiting: it may come up to a second early), then each
-        claimed run waits for its instant and is published, then every outcome is recorded."""
-        results: list[FireOutcome | Exception | _Ready | _Published] = []
+        Passes, so that after an instant only its publish remains: one read of every link's task and run;
+        every due link claimed and its next occurrence armed (a claim needs no waiting: it may come up to a
+        second early); the claimed runs published as their instants come, together when they share one;
+        every outcome recorded."""
+        results: list[_Result] = []
+        fresh: list[tuple[int, Link, str]] = []
         seen: set[Link] = set()
-        for link in links:
+        for index, link in enumerate(links):
+            tracking_id = _tracking_id_of(link)
             if link in seen:  # SQS delivered the same message twice in one batch
                 self._metrics.count("duplicate")
                 results.append(FireOutcome.DUPLICATE)
-                continue
+            elif tracking_id is None:  # a manual link without its run: nothing to act on
+                results.append(FireOutcome.STALE)
+            else:
+                results.append(FireOutcome.STALE)  # replaced below
+                fresh.append((index, link, tracking_id))
             seen.add(link)
-            results.append(self._attempt(partial(self._prepare, link)))
-        for index, ready in enumerate(results):
-            if isinstance(ready, _Ready):
-                results[index] = self._attempt(partial(self._publish, ready))
+        snapshots = self._attempt(
+            partial(self._store.get_tasks_and_runs, [(link.task_id, tracking) for _, link, tracking in fresh])
+        )
+        for position, (index, link, _) in enumerate(fresh):
+            if isinstance(snapshots, Exception):
+                results[index] = snapshots
+            else:
+                task, run = snapshots[position]
+                results[index] = self._attempt(partial(self._prepare, link, task, run))
+        self._publish_ready(results)
         for index, published in enumerate(results):
             if isinstance(published, _Published):
                 results[index] = self._attempt(partial(self._finish, published))
@@ -148,12 +163,10 @@ class FiringService:
         except Exception as error:  # reported per link; the others of the batch go on
             return error
 
-    def _prepare(self, link: Link) -> FireOutcome | _Ready:
-        """Everything before the instant: read, check, claim, arm the next occurrence."""
+    def _prepare(self, link: Link, task: Task | None, run: Run | None) -> FireOutcome | _Ready:
+        """Everything before the instant, from the link's task and run as read: check, claim, arm the next."""
         if link.kind is LinkKind.MANUAL:
-            return self._fire_manual(link)
-        tracking_id = occurrence_tracking_id(link.task_id, link.occurrence)
-        task, run = self._store.get_task_and_run(link.task_id, tracking_id)
+            return self._fire_manual(task, run)
         if run is not None:
             return self._resume(task, run)
         if not _link_is_current(task, link):
@@ -169,7 +182,7 @@ class FiringService:
         if (link.occurrence - now).total_seconds() >= 1:
             self._arming.arm(link, now)
             return FireOutcome.REQUEUED
-        return self._claim(task, link.occurrence, tracking_id, now)
+        return self._claim(task, link.occurrence, occurrence_tracking_id(task.id, link.occurrence), now)
 
     def _claim(
         self, task: Task, occurrence: datetime, tracking_id: str, now: datetime
@@ -258,11 +271,8 @@ class FiringService:
             self._metrics.count("arm_failed")
             log.exception("could not arm the next occurrence", extra={"task_id": link.task_id})
 
-    def _fire_manual(self, link: Link) -> FireOutcome | _Ready:
+    def _fire_manual(self, task: Task | None, run: Run | None) -> FireOutcome | _Ready:
         """Run now: the run record (PENDING) was written by the API; publish once for it."""
-        if link.tracking_id is None:
-            return FireOutcome.STALE
-        task, run = self._store.get_task_and_run(link.task_id, link.tracking_id)
         if run is None or run.kind is not RunKind.MANUAL:
             return FireOutcome.STALE
         if run.status in (RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.SKIPPED):
@@ -291,16 +301,55 @@ class FiringService:
 
     # ---- publish and finish --------------------------------------------------------------------------
 
-    def _publish(self, ready: _Ready) -> FireOutcome | _Published:
-        """Wait for the run's instant (a claim may come up to a second early) and publish its event."""
+    def _publish_ready(self, results: list[_Result]) -> None:
+        """Publish every ready run of ``results`` at its instant (a claim may come up to a second early), the
+        runs whose instants have come in one batch; each is replaced by its _Published or its failure."""
+        waiting = [index for index, result in enumerate(results) if isinstance(result, _Ready)]
+        while waiting:
+            now = self._clock.now()
+            due = [index for index in waiting if not _is_early(_ready_at(results, index), now)]
+            if not due:
+                earliest = min(_ready_at(results, index).run.scheduled_for for index in waiting)
+                self._clock.sleep((earliest - now).total_seconds())
+                continue
+            waiting = [index for index in waiting if index not in due]
+            built: list[tuple[int, FiredEvent, int]] = []
+            for index in due:
+                made = self._attempt(partial(self._event_for, _ready_at(results, index), now))
+                if isinstance(made, tuple):
+                    built.append((index, *made))
+                else:
+                    results[index] = made
+            if not built:
+                continue
+            sent = self._publish_events([event for _, event, _ in built])
+            for (index, event, our_lateness_ms), outcome in zip(built, sent, strict=True):
+                ready = _ready_at(results, index)
+                if isinstance(outcome, Exception):
+                    results[index] = self._attempt(
+                        partial(self._publish_failed, ready.task, ready.run, outcome)
+                    )
+                else:
+                    results[index] = _Published(ready, event, our_lateness_ms)
+
+    def _publish_events(self, events: list[FiredEvent]) -> list[str | Exception]:
+        """One result per event, whatever the publisher does: should it raise or miscount (its contract says
+        it does not), each event is failed with that error and redelivered."""
+        try:
+            sent = self._publisher.publish_batch(events)
+        except Exception as error:
+            return [error] * len(events)
+        if len(sent) != len(events):
+            return [RuntimeError(f"{len(sent)} publish results for {len(events)} events")] * len(events)
+        return sent
+
+    def _event_for(self, ready: _Ready, fired_at: datetime) -> tuple[FiredEvent, int] | FireOutcome:
+        """The event to publish for a ready run, and punctual's own lateness for it (the metric and its
+        alarm: not the time before a past instant was scheduled)."""
         task, run = ready.task, ready.run
         source = task or ready.message_task or self._store.get_task(run.task_id, consistent=True)
         if source is None:
-            return self._give_up(None, run, self._clock.now(), reason="the task no longer exists")
-        remaining = (run.scheduled_for - self._clock.now()).total_seconds()
-        if run.kind is RunKind.SCHEDULED and remaining > 0:
-            self._clock.sleep(remaining)
-        fired_at = self._clock.now()
+            return self._give_up(None, run, fired_at, reason="the task no longer exists")
         event = FiredEvent(
             task_id=run.task_id,
             tracking_id=run.tracking_id,
@@ -317,16 +366,18 @@ class FiringService:
             kind=run.kind,
             missed=run.missed,
         )
-        try:
-            self._publisher.publish(event)
-        except Exception as error:
-            return self._publish_failed(task, run, error)
-        # punctual's own lateness (the metric and its alarm): not the time before a past instant was scheduled.
-        return _Published(ready, event, _milliseconds(fired_at - _due_since(source, run.scheduled_for)))
+        return event, _milliseconds(fired_at - _due_since(source, run.scheduled_for))
 
     def _publish_now(self, ready: _Ready) -> FireOutcome:
-        published = self._publish(ready)
-        return self._finish(published) if isinstance(published, _Published) else published
+        results: list[_Result] = [ready]
+        self._publish_ready(results)
+        (published,) = results
+        if isinstance(published, Exception):
+            raise published
+        if isinstance(published, _Published):
+            return self._finish(published)
+        assert isinstance(published, FireOutcome)
+        return published
 
     def _finish(self, published: _Published) -> FireOutcome:
         """Record a published run (and clear its task's in-flight mark)."""
@@ -462,6 +513,24 @@ class FiringService:
         cap = self._settings.max_missed_count - 1
         latest, passed, _ = walk_through(task.schedule, task.next_run_at, now, cap=cap)
         return latest, passed + 1
+
+
+def _tracking_id_of(link: Link) -> str | None:
+    """The run a link acts on: the occurrence's (derived), or the manual run's the API wrote."""
+    if link.kind is LinkKind.MANUAL:
+        return link.tracking_id
+    return occurrence_tracking_id(link.task_id, link.occurrence)
+
+
+def _ready_at(results: list[_Result], index: int) -> _Ready:
+    ready = results[index]
+    assert isinstance(ready, _Ready), ready
+    return ready
+
+
+def _is_early(ready: _Ready, now: datetime) -> bool:
+    """A scheduled run is published at its instant, not before; a manual one at once."""
+    return ready.run.kind is RunKind.SCHEDULED and ready.run.scheduled_for > now
 
 
 def _link_is_current(task: Task | None, link: Link) -> bool:

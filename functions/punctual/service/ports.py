@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
@@ -76,7 +76,12 @@ class TaskStore(Protocol):
         ...
 
     def get_task_and_run(self, task_id: str, tracking_id: str) -> tuple[Task | None, Run | None]:
-        """Both records with strongly consistent reads, in one round trip (the executor's hot path)."""
+        """Both records with strongly consistent reads, in one round trip."""
+        ...
+
+    def get_tasks_and_runs(self, pairs: Sequence[tuple[str, str]]) -> list[tuple[Task | None, Run | None]]:
+        """``get_task_and_run`` for each (task id, tracking id) pair, in order, in as few round trips as the
+        store allows (the executor's hot path: one for a whole delivered batch)."""
         ...
 
     def claim(self, task: Task, *, expected_version: int, run: Run) -> None:
@@ -136,6 +141,11 @@ class DelayQueue(Protocol):
 class EventPublisher(Protocol):
     def publish(self, event: FiredEvent) -> str:
         """Publish to SNS with filterable attributes; returns the message id. Raises DependencyError."""
+        ...
+
+    def publish_batch(self, events: Sequence[FiredEvent]) -> list[str | Exception]:
+        """Publish each event as ``publish`` would, in as few round trips as SNS allows; per event, in order,
+        its message id or the domain error that kept it from being published. Never raises."""
         ...
 
 

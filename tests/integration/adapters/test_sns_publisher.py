@@ -155,3 +155,63 @@ def test_standard_topic_publish_sends_no_fifo_parameters(sns_client: Any, topic_
 
     assert "MessageGroupId" not in captured[0]
     assert "MessageDeduplicationId" not in captured[0]
+
+
+def test_a_batch_goes_out_in_requests_of_ten_in_order(
+    sns_client: Any, sqs_client: Any, topic_arn: str
+) -> None:
+    url = subscribed_queue(sns_client, sqs_client, topic_arn, "subscriber")
+    events = [fired(tracking_id=f"{index:032x}", message={"n": index}) for index in range(25)]
+    sizes: list[int] = []
+    sns_client.meta.events.register(
+        "provide-client-params.sns.PublishBatch",
+        lambda params, **_: sizes.append(len(params["PublishBatchRequestEntries"])),
+    )
+
+    results = SnsEventPublisher(topic_arn, client=sns_client).publish_batch(events)
+
+    assert sizes == [10, 10, 5]
+    assert all(isinstance(result, str) for result in results) and len(set(results)) == 25
+    received = []
+    while batch := drain(sqs_client, url):
+        received += batch
+    assert sorted(json.loads(m["Body"])["message"]["n"] for m in received) == list(range(25))
+    assert all(attribute_values(m)["task_id"] == TASK_ID for m in received)
+
+
+def test_a_batch_request_stays_within_256_kib(sns_client: Any, sqs_client: Any, topic_arn: str) -> None:
+    url = subscribed_queue(sns_client, sqs_client, topic_arn, "subscriber")
+    events = [fired(tracking_id=f"{index:032x}", message="x" * 100_000) for index in range(5)]
+    sizes: list[int] = []
+    sns_client.meta.events.register(
+        "provide-client-params.sns.PublishBatch",
+        lambda params, **_: sizes.append(len(params["PublishBatchRequestEntries"])),
+    )
+
+    results = SnsEventPublisher(topic_arn, client=sns_client).publish_batch(events)
+
+    assert sizes == [2, 2, 1]  # three ~100 KB messages would be over 256 KiB
+    assert all(isinstance(result, str) for result in results)
+    received = []
+    while batch := drain(sqs_client, url):
+        received += batch
+    assert len(received) == 5
+
+
+def test_a_fifo_batch_sends_each_event_s_group_and_deduplication_ids(sns_client: Any) -> None:
+    topic_arn = sns_client.create_topic(Name="punctual-fired.fifo", Attributes={"FifoTopic": "true"})[
+        "TopicArn"
+    ]
+    captured: list[dict[str, Any]] = []
+    sns_client.meta.events.register(
+        "provide-client-params.sns.PublishBatch", lambda params, **_: captured.append(params)
+    )
+    events = [fired(), fired(task_id="f" * 32, dedup_key="f" * 32 + "#2026-12-01T09:00:00Z")]
+
+    results = SnsEventPublisher(topic_arn, fifo=True, client=sns_client).publish_batch(events)
+
+    assert all(isinstance(result, str) for result in results)
+    entries = captured[0]["PublishBatchRequestEntries"]
+    assert [(e["MessageGroupId"], e["MessageDeduplicationId"]) for e in entries] == [
+        (event.task_id, event.dedup_key) for event in events
+    ]

@@ -17,18 +17,23 @@ def test_each_operation_makes_the_fewest_aws_calls(stack: Stack) -> None:
         "dynamodb.BatchGetItem": 1,  # task + run, consistent
         "dynamodb.TransactWriteItems": 2,  # claim, finish
         "sqs.SendMessage": 1,  # the next occurrence
-        "sns.Publish": 1,
+        "sns.PublishBatch": 1,
     }
     assert calls["fire, one-time"] == {
         "dynamodb.BatchGetItem": 1,
         "dynamodb.TransactWriteItems": 2,
-        "sns.Publish": 1,
+        "sns.PublishBatch": 1,
+    }
+    assert calls["fire, a batch of 10 due in the same second"] == {
+        "dynamodb.BatchGetItem": 1,  # ten tasks and their (absent) runs
+        "dynamodb.TransactWriteItems": 20,  # ten claims, ten finishes: each conditional on its own task
+        "sns.PublishBatch": 1,  # ten events, one request
     }
     assert calls["run now"] == {"dynamodb.GetItem": 1, "dynamodb.PutItem": 1, "sqs.SendMessage": 1}
     assert calls["fire, run now"] == {
         "dynamodb.BatchGetItem": 1,
         "dynamodb.PutItem": 2,  # start (lease), finish: no task write for a manual run
-        "sns.Publish": 1,
+        "sns.PublishBatch": 1,
     }
     assert calls["get run"] == {"dynamodb.GetItem": 1}
     assert calls["cancel, EBS-armed"] == {

@@ -237,3 +237,24 @@ def test_tasks_needing_attention(any_store: TaskStore) -> None:
     expected = sorted([*due, stuck], key=lambda task: (wake(task), task.id))
     assert any_store.tasks_needing_attention(NOW, limit=100) == expected
     assert any_store.tasks_needing_attention(NOW, limit=3) == expected[:3]
+
+
+def test_get_tasks_and_runs_answers_each_pair_in_order(any_store: TaskStore) -> None:
+    first, second = make_task(), make_task(id="b" * 32)
+    any_store.create_task(first)
+    any_store.create_task(second)
+    run = make_run(first)
+    any_store.claim(claimed(first), expected_version=first.version, run=run)
+    absent_run, absent_task = "e" * 32, "d" * 32
+
+    found = any_store.get_tasks_and_runs(
+        [
+            (second.id, absent_run),
+            (first.id, run.tracking_id),
+            (absent_task, absent_run),
+            (first.id, run.tracking_id),  # the same pair twice (a duplicated message): answered twice
+        ]
+    )
+
+    assert found == [(second, None), (claimed(first), run), (None, None), (claimed(first), run)]
+    assert any_store.get_tasks_and_runs([]) == []

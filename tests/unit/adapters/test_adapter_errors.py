@@ -114,3 +114,60 @@ def test_publish_failures_become_domain_errors(code: str, domain_error: type) ->
         stub.add_client_error("publish", code)
         with pytest.raises(domain_error):
             SnsEventPublisher(TOPIC_ARN, client=sns).publish(event)
+
+
+def _events(count: int) -> list[FiredEvent]:
+    return [
+        FiredEvent("a" * 32, f"{index:032x}", None, AT, AT, 0, "hi", {}, 1, f"a#{index}", "acme", None)
+        for index in range(count)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("code", "domain_error"), [("Throttling", ThrottledError), ("NotFound", DependencyError)]
+)
+def test_a_failed_publish_batch_request_fails_each_of_its_events(code: str, domain_error: type) -> None:
+    sns = client("sns")
+    with Stubber(sns) as stub:
+        stub.add_client_error("publish_batch", code)
+        results = SnsEventPublisher(TOPIC_ARN, client=sns).publish_batch(_events(3))
+    assert [type(result) for result in results] == [domain_error] * 3
+
+
+def test_events_sns_refuses_in_a_batch_fail_alone() -> None:
+    sns = client("sns")
+    with Stubber(sns) as stub:
+        stub.add_response(
+            "publish_batch",
+            {
+                "Successful": [{"Id": "0", "MessageId": "m-0"}, {"Id": "2", "MessageId": "m-2"}],
+                "Failed": [
+                    {"Id": "1", "Code": "InternalError", "SenderFault": False},
+                    {"Id": "3", "Code": "Throttled", "SenderFault": False, "Message": "slow down"},
+                ],
+            },
+        )
+        results = SnsEventPublisher(TOPIC_ARN, client=sns).publish_batch(_events(4))
+    assert results[0] == "m-0" and results[2] == "m-2"
+    assert isinstance(results[1], DependencyError) and "InternalError" in str(results[1])
+    assert isinstance(results[3], ThrottledError)
+
+
+def test_an_event_that_cannot_be_sent_fails_alone_in_its_batch() -> None:
+    sns = client("sns")
+    events = _events(3)
+
+    class OneUnsendable(SnsEventPublisher):
+        def _entry(self, event: FiredEvent) -> dict[str, Any]:
+            if event is events[1]:
+                raise ValueError("cannot encode")
+            return super()._entry(event)
+
+    with Stubber(sns) as stub:
+        stub.add_response(
+            "publish_batch",
+            {"Successful": [{"Id": "0", "MessageId": "m-0"}, {"Id": "1", "MessageId": "m-2"}], "Failed": []},
+        )
+        results = OneUnsendable(TOPIC_ARN, client=sns).publish_batch(events)
+    assert results[0] == "m-0" and results[2] == "m-2"
+    assert isinstance(results[1], ValueError)

@@ -532,8 +532,71 @@ def test_fire_path_store_calls_are_minimal() -> None:
 
     s.firing.fire(link)
 
-    assert s.store.calls == ["get_task_and_run", "claim", "finish"]
-    assert s.queue.calls == ["enqueue"] and s.publisher.calls == ["publish"]
+    assert s.store.calls == ["get_tasks_and_runs", "claim", "finish"]
+    assert s.queue.calls == ["enqueue"] and s.publisher.calls == ["publish_batch"]
+
+
+def test_a_batch_is_read_in_one_call_and_published_in_one_call_per_instant() -> None:
+    s = make_services(start=T0 - timedelta(seconds=30))
+    links = [add_task(s, at(T0), T0, task_id=f"{index:032x}") for index in range(10)]
+    s.queue.drain()
+    s.clock.set(T0 - timedelta(milliseconds=500))
+    for fake in (s.store, s.publisher):
+        fake.calls.clear()
+
+    assert s.firing.fire_batch(links) == [FireOutcome.PUBLISHED] * 10
+    assert s.store.calls == ["get_tasks_and_runs"] + ["claim"] * 10 + ["finish"] * 10
+    assert s.publisher.calls == ["publish_batch"]
+
+
+def test_runs_of_one_batch_due_at_different_instants_are_each_published_at_their_own() -> None:
+    s = make_services(start=T0 - timedelta(seconds=30))
+    instants = [T0, T0, T0 + timedelta(milliseconds=400), T0 + timedelta(milliseconds=900)]
+    links = [
+        add_task(s, at(instant), instant, task_id=f"{index:032x}") for index, instant in enumerate(instants)
+    ]
+    s.queue.drain()
+    s.clock.set(T0 - timedelta(milliseconds=50))  # every claim may come up to a second early
+    s.publisher.calls.clear()
+
+    assert s.firing.fire_batch(links) == [FireOutcome.PUBLISHED] * 4
+    assert [event.fired_at for event in s.publisher.published] == instants  # none early, none late
+    assert s.publisher.calls == ["publish_batch"] * 3  # the two runs due at T0 went together
+
+
+def test_an_event_sns_refuses_in_a_batch_is_retried_alone() -> None:
+    s = make_services(start=T0 - timedelta(seconds=30))
+    links = [add_task(s, at(T0), T0, task_id=f"{index:032x}") for index in range(3)]
+    s.queue.drain()
+    s.clock.set(T0)
+    s.publisher.fail_next(DependencyError("SNS refused the event"))  # the first event of the batch
+
+    first, *others = s.firing.fire_batch(links)
+
+    assert isinstance(first, DependencyError)  # its message stays in the queue and is redelivered
+    assert others == [FireOutcome.PUBLISHED] * 2
+    assert [event.task_id for event in s.publisher.published] == [link.task_id for link in links[1:]]
+    failed_run = s.store.runs[occurrence_tracking_id(links[0].task_id, T0)]
+    assert (
+        failed_run.status is RunStatus.RUNNING and failed_run.error == "publish failed: SNS refused the event"
+    )
+    s.clock.advance(seconds=30)  # the visibility timeout elapses; SQS redelivers it
+
+    assert s.firing.fire(links[0]) is FireOutcome.PUBLISHED
+    assert len(s.publisher.published) == 3
+
+
+def test_a_failed_batch_read_leaves_every_link_for_redelivery() -> None:
+    s = make_services(start=T0 - timedelta(seconds=30))
+    links = [add_task(s, at(T0), T0, task_id=f"{index:032x}") for index in range(3)]
+    s.queue.drain()
+    s.clock.set(T0)
+    s.store.fail_next("get_tasks_and_runs", DependencyError("DynamoDB is down"))
+
+    results = s.firing.fire_batch(links)
+
+    assert all(isinstance(result, DependencyError) for result in results)
+    assert s.publisher.published == [] and s.store.runs == {}
 
 
 def test_a_past_at_fires_at_once_even_under_skip_and_the_metric_counts_from_scheduling() -> None:
@@ -581,10 +644,10 @@ def test_a_same_second_burst_is_claimed_before_the_instant_so_only_publishes_fol
         return timed
 
     for fake, name in [
-        (s.store, "get_task_and_run"),
+        (s.store, "get_tasks_and_runs"),
         (s.store, "claim"),
         (s.store, "finish"),
-        (s.publisher, "publish"),
+        (s.publisher, "publish_batch"),
     ]:
         setattr(fake, name, slow(getattr(fake, name)))
     s.clock.set(T0 - timedelta(milliseconds=900))  # the batch arrives up to a second early, as SQS delivers
@@ -592,9 +655,9 @@ def test_a_same_second_burst_is_claimed_before_the_instant_so_only_publishes_fol
     results = s.firing.fire_batch(links)
 
     assert results == [FireOutcome.PUBLISHED] * 10
-    # 20 reads and claims happened before the instant; after it, one 20 ms publish per link. Firing the links
-    # one after another (read, claim, publish, finish) would have made the last one ~720 ms late.
-    assert [event.lateness_ms for event in s.publisher.published] == [20 * k for k in range(10)]
+    # The read and the ten claims happened before the instant; after it, one publish for all ten. Firing the
+    # links one after another (read, claim, publish, finish) would have made the last one ~720 ms late.
+    assert [event.lateness_ms for event in s.publisher.published] == [0] * 10
 
 
 def test_the_same_message_twice_in_one_batch_is_one_publish_and_no_redelivery() -> None:
@@ -604,3 +667,19 @@ def test_the_same_message_twice_in_one_batch_is_one_publish_and_no_redelivery() 
 
     assert s.firing.fire_batch([link, link]) == [FireOutcome.PUBLISHED, FireOutcome.DUPLICATE]
     assert len(s.publisher.published) == 1
+
+
+def test_a_publisher_that_raises_fails_its_events_and_fire_batch_still_answers_every_link() -> None:
+    s = make_services(start=T0 - timedelta(seconds=30))
+    links = [add_task(s, at(T0), T0, task_id=f"{index:032x}") for index in range(3)]
+    s.queue.drain()
+    s.clock.set(T0)
+
+    def broken(events):  # type: ignore[no-untyped-def]
+        raise DependencyError("the SNS client blew up")
+
+    s.publisher.publish_batch = broken  # type: ignore[method-assign]
+
+    results = s.firing.fire_batch(links)
+
+    assert [type(result) for result in results] == [DependencyError] * 3  # each redelivered
