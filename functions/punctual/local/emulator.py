@@ -37,6 +37,10 @@ def is_long_poll(environ: dict[str, Any], body: bytes) -> bool:
     return False
 
 
+# moto, made fit for the emulator's load: installed by the server in its process (the emulator's child).
+MOTO_PATCHES = (moto_dispatch, moto_dynamodb_responses, moto_items, moto_sqs, moto_transactions)
+
+
 class SerializedApp:
     def __init__(self, app: Wsgi) -> None:
         self._app = app
@@ -71,11 +75,8 @@ class EmulatorServer(ThreadedMotoServer):
             app = SerializedApp(DomainDispatcherApplication(create_backend_app))
             server = KeepAliveWsgiServer((self._ip_address, self._port), app)
             self._server = server  # type: ignore[assignment]  # stop() only calls shutdown()
-            moto_dispatch.install()
-            moto_dynamodb_responses.install()
-            moto_items.install()
-            moto_transactions.install()
-            moto_sqs.install()
+            for patch in MOTO_PATCHES:
+                patch.install()
             self._server_ready_event.set()
             server.serve_forever()
         except BaseException as error:

@@ -17,6 +17,9 @@ from moto import backends
 _moto_modules = backends.list_of_moto_modules
 
 
+PATCHED: tuple[tuple[object, str], ...] = ((backends, "list_of_moto_modules"),)  # what install replaces
+
+
 def install() -> None:
     """List moto's service packages once; the dispatcher then reads that list."""
     names = tuple(_moto_modules())

@@ -44,5 +44,8 @@ def fast_serialized(self: DynamoHandler, action_result: ActionResult) -> Any:
     return response if response is not None else _model_serialized(self, action_result)
 
 
+PATCHED: tuple[tuple[object, str], ...] = ((DynamoHandler, "serialized"),)  # what install replaces
+
+
 def install() -> None:
     DynamoHandler.serialized = fast_serialized  # type: ignore[method-assign,assignment]

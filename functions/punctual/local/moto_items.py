@@ -37,5 +37,8 @@ def init_item(self: Item, hash_key: DynamoType, range_key: DynamoType | None, at
     dict.update(self.attrs, converted)
 
 
+PATCHED: tuple[tuple[object, str], ...] = ((Item, "__init__"),)  # what install replaces
+
+
 def install() -> None:
     Item.__init__ = init_item  # type: ignore[method-assign]

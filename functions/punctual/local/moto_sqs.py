@@ -39,6 +39,14 @@ def is_delayed(message: Message) -> bool:
     return bool(time.time() * 1000.0 < message.delayed_until)
 
 
+# What install replaces.
+PATCHED: tuple[tuple[object, str], ...] = (
+    (SQSBackend, "is_message_valid_based_on_retention_period"),
+    (Message, "visible"),
+    (Message, "delayed"),
+)
+
+
 def install() -> None:
     """Replace moto's retention check and message clocks in this process (the emulator's)."""
     SQSBackend.is_message_valid_based_on_retention_period = (  # type: ignore[method-assign]

@@ -131,6 +131,11 @@ def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, A
         written.append((op["TableName"], key, before))
 
 
+PATCHED: tuple[tuple[object, str], ...] = (
+    (DynamoDBBackend, "transact_write_items"),
+)  # what install replaces
+
+
 def install() -> None:
     """Replace moto's TransactWriteItems in this process (the emulator's)."""
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]

@@ -146,7 +146,7 @@ class WsgiRequestHandler(BaseHTTPRequestHandler):
         lines.append(f"Content-Length: {len(payload)}")
         if self.close_connection:
             lines.append("Connection: close")
-        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
         self.wfile.write(head + payload if self.command != "HEAD" else head)
 
     def log_message(self, format: str, *args: Any) -> None:

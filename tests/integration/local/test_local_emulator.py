@@ -17,7 +17,7 @@ import pytest
 from moto.dynamodb.models import DynamoDBBackend
 from punctual.adapters.dynamodb_schema import table_definition
 from punctual.local import moto_transactions
-from punctual.local.emulator import EmulatorServer, SerializedApp, is_long_poll
+from punctual.local.emulator import MOTO_PATCHES, EmulatorServer, SerializedApp, is_long_poll
 
 JSON_RECEIVE = {"HTTP_X_AMZ_TARGET": "AmazonSQS.ReceiveMessage"}
 
@@ -102,9 +102,7 @@ def test_a_long_poll_does_not_hold_other_requests_up() -> None:
 
 
 @pytest.fixture
-def emulator(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    # The server installs its TransactWriteItems for the process; restore moto's after the test.
-    monkeypatch.setattr(DynamoDBBackend, "transact_write_items", DynamoDBBackend.transact_write_items)
+def emulator(aws_credentials: None, moto_restored: None) -> Iterator[str]:
     server = EmulatorServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     assert server.error is None
@@ -118,6 +116,9 @@ def emulator(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> Iterator
 def test_concurrent_claims_of_the_same_items_succeed_exactly_once_each(emulator: str) -> None:
     client = boto3.client("dynamodb", endpoint_url=emulator, region_name="us-east-1")
     client.create_table(**table_definition("claims"))
+    # Resolved once, before the threads: botocore builds a client's exception classes lazily, and threads
+    # racing to do so can each get their own class, so one thread's raise escapes another's except clause.
+    cancelled = client.exceptions.TransactionCanceledException
     won: list[str] = []
     lost: list[str] = []
     unexpected: list[Exception] = []
@@ -139,7 +140,7 @@ def test_concurrent_claims_of_the_same_items_succeed_exactly_once_each(emulator:
                     ]
                 )
                 won.append(str(index))
-            except client.exceptions.TransactionCanceledException:
+            except cancelled:
                 lost.append(str(index))
             except Exception as error:
                 unexpected.append(error)
@@ -159,10 +160,7 @@ def test_concurrent_claims_of_the_same_items_succeed_exactly_once_each(emulator:
     assert len(lost) == 120
 
 
-def test_a_port_in_use_is_reported_instead_of_hanging(
-    aws_credentials: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(DynamoDBBackend, "transact_write_items", DynamoDBBackend.transact_write_items)
+def test_a_port_in_use_is_reported_instead_of_hanging(aws_credentials: None, moto_restored: None) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
@@ -170,3 +168,12 @@ def test_a_port_in_use_is_reported_instead_of_hanging(
         server.start()
         assert server.error is not None  # werkzeug exits the thread (SystemExit) on a taken port
     assert DynamoDBBackend.transact_write_items is not moto_transactions.transact_write_items
+
+
+@pytest.mark.parametrize("patch", MOTO_PATCHES, ids=lambda patch: patch.__name__.rsplit(".", 1)[-1])
+def test_each_patch_replaces_exactly_what_it_lists(patch: Any, moto_restored: None) -> None:
+    before = {(id(owner), name): owner.__dict__.get(name) for owner, name in patch.PATCHED}
+
+    patch.install()
+
+    assert all(owner.__dict__.get(name) is not before[(id(owner), name)] for owner, name in patch.PATCHED)

@@ -53,7 +53,6 @@ def test_an_item_over_the_limit_is_refused(client: Any) -> None:
     assert "Item" not in client.get_item(TableName="items", Key={"PK": {"S": "k"}})
 
 
-def test_install_replaces_the_constructor(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(Item, "__init__", ORIGINAL)
+def test_install_replaces_the_constructor(moto_restored: None) -> None:
     moto_items.install()
     assert Item.__init__ is moto_items.init_item

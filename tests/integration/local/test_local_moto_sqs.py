@@ -121,7 +121,7 @@ def test_a_receive_no_longer_counts_the_queue_per_message(
     assert counts["get_queue_attributes"] == (10 if implementation == "moto" else 0)
 
 
-def test_install_replaces_the_check(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_install_replaces_the_check(monkeypatch: pytest.MonkeyPatch, moto_restored: None) -> None:
     monkeypatch.setattr(SQSBackend, "is_message_valid_based_on_retention_period", ORIGINAL)
 
     moto_sqs.install()
@@ -130,3 +130,19 @@ def test_install_replaces_the_check(monkeypatch: pytest.MonkeyPatch) -> None:
         SQSBackend.is_message_valid_based_on_retention_period
         is moto_sqs.is_message_valid_based_on_retention_period
     )
+
+
+ORIGINAL_VISIBLE = Message.visible
+ORIGINAL_DELAYED = Message.delayed
+
+
+@pytest.mark.parametrize("offset_ms", [-60_000.0, -100.0, 100.0, 60_000.0])
+def test_visibility_and_delay_answer_as_moto_s(offset_ms: float) -> None:
+    from moto.core.utils import unix_time_millis
+
+    message = Message("id", "body")
+    message.visible_at = unix_time_millis() + offset_ms  # type: ignore[assignment]
+    message.delayed_until = unix_time_millis() + offset_ms  # type: ignore[assignment]
+
+    assert moto_sqs.is_visible(message) is ORIGINAL_VISIBLE.fget(message) is (offset_ms < 0)  # type: ignore[attr-defined]
+    assert moto_sqs.is_delayed(message) is ORIGINAL_DELAYED.fget(message) is (offset_ms > 0)  # type: ignore[attr-defined]

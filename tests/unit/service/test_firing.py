@@ -536,11 +536,17 @@ def test_fire_path_store_calls_are_minimal() -> None:
     assert s.queue.calls == ["enqueue"] and s.publisher.calls == ["publish_batch"]
 
 
-def test_a_batch_is_read_in_one_call_and_published_in_one_call_per_instant() -> None:
+def one_time_tasks_due_at_t0(count: int, *, now: datetime) -> tuple[Services, list[Link]]:
+    """``count`` one-time tasks due at T0, their links delivered (taken off the queue), the clock at ``now``."""
     s = make_services(start=T0 - timedelta(seconds=30))
-    links = [add_task(s, at(T0), T0, task_id=f"{index:032x}") for index in range(10)]
+    links = [add_task(s, at(T0), T0, task_id=f"{index:032x}") for index in range(count)]
     s.queue.drain()
-    s.clock.set(T0 - timedelta(milliseconds=500))
+    s.clock.set(now)
+    return s, links
+
+
+def test_a_batch_is_read_in_one_call_and_published_in_one_call_per_instant() -> None:
+    s, links = one_time_tasks_due_at_t0(10, now=T0 - timedelta(milliseconds=500))
     for fake in (s.store, s.publisher):
         fake.calls.clear()
 
@@ -565,10 +571,7 @@ def test_runs_of_one_batch_due_at_different_instants_are_each_published_at_their
 
 
 def test_an_event_sns_refuses_in_a_batch_is_retried_alone() -> None:
-    s = make_services(start=T0 - timedelta(seconds=30))
-    links = [add_task(s, at(T0), T0, task_id=f"{index:032x}") for index in range(3)]
-    s.queue.drain()
-    s.clock.set(T0)
+    s, links = one_time_tasks_due_at_t0(3, now=T0)
     s.publisher.fail_next(DependencyError("SNS refused the event"))  # the first event of the batch
 
     first, *others = s.firing.fire_batch(links)
@@ -587,10 +590,7 @@ def test_an_event_sns_refuses_in_a_batch_is_retried_alone() -> None:
 
 
 def test_a_failed_batch_read_leaves_every_link_for_redelivery() -> None:
-    s = make_services(start=T0 - timedelta(seconds=30))
-    links = [add_task(s, at(T0), T0, task_id=f"{index:032x}") for index in range(3)]
-    s.queue.drain()
-    s.clock.set(T0)
+    s, links = one_time_tasks_due_at_t0(3, now=T0)
     s.store.fail_next("get_tasks_and_runs", DependencyError("DynamoDB is down"))
 
     results = s.firing.fire_batch(links)
@@ -670,10 +670,7 @@ def test_the_same_message_twice_in_one_batch_is_one_publish_and_no_redelivery() 
 
 
 def test_a_publisher_that_raises_fails_its_events_and_fire_batch_still_answers_every_link() -> None:
-    s = make_services(start=T0 - timedelta(seconds=30))
-    links = [add_task(s, at(T0), T0, task_id=f"{index:032x}") for index in range(3)]
-    s.queue.drain()
-    s.clock.set(T0)
+    s, links = one_time_tasks_due_at_t0(3, now=T0)
 
     def broken(events):  # type: ignore[no-untyped-def]
         raise DependencyError("the SNS client blew up")
