@@ -305,32 +305,26 @@ class FakePublisher(_FailureInjection):
         self.published: list[FiredEvent] = []
 
     def fail_next(self, exc: BaseException) -> None:
-        self._queue_failure("publish", exc)
+        """The next event published fails with ``exc``."""
+        self._queue_failure("publish_batch", exc)
 
     def fail_times(self, times: int, exc: BaseException) -> None:
-        self._queue_failure("publish", exc, times)
-
-    def publish(self, event: FiredEvent) -> str:
-        self._enter("publish")
-        return self._deliver(event)
+        self._queue_failure("publish_batch", exc, times)
 
     def publish_batch(self, events: Sequence[FiredEvent]) -> list[str | Exception]:
-        """One call; a queued publish failure fails the next event (the others of the batch go through)."""
+        """One call; a queued failure fails the next event (the others of the batch go through)."""
         self.calls.append("publish_batch")
         results: list[str | Exception] = []
         for event in events:
-            pending = self._failures.get("publish")
+            pending = self._failures.get("publish_batch")
             if pending:
                 failure = pending.popleft()
                 assert isinstance(failure, Exception)
                 results.append(failure)
             else:
-                results.append(self._deliver(event))
+                self.published.append(event)
+                results.append(f"msg-{len(self.published)}")
         return results
-
-    def _deliver(self, event: FiredEvent) -> str:
-        self.published.append(event)
-        return f"msg-{len(self.published)}"
 
 
 @dataclass

@@ -82,11 +82,6 @@ class SnsEventPublisher:
         self._fifo = fifo
         self._client = client or boto3.client("sns")
 
-    def publish(self, event: FiredEvent) -> str:
-        with aws_errors():
-            response = self._client.publish(TopicArn=self._topic_arn, **self._entry(event))
-        return response["MessageId"]
-
     def publish_batch(self, events: Sequence[FiredEvent]) -> list[str | Exception]:
         """PublishBatch in requests of at most 10 entries and 256 KiB; a request that fails fails each of its
         events with the same domain error, an entry SNS refuses fails alone."""

@@ -139,13 +139,9 @@ class DelayQueue(Protocol):
 
 
 class EventPublisher(Protocol):
-    def publish(self, event: FiredEvent) -> str:
-        """Publish to SNS with filterable attributes; returns the message id. Raises DependencyError."""
-        ...
-
     def publish_batch(self, events: Sequence[FiredEvent]) -> list[str | Exception]:
-        """Publish each event as ``publish`` would, in as few round trips as SNS allows; per event, in order,
-        its message id or the domain error that kept it from being published. Never raises."""
+        """Publish each event to SNS with filterable attributes, in as few round trips as SNS allows; per
+        event, in order, its message id or the domain error that kept it from being published. Never raises."""
         ...
 
 

@@ -67,9 +67,9 @@ def test_subscriber_receives_the_body_and_filterable_attributes(
     event = fired()
 
     with count_aws_calls(sns_client) as calls:
-        message_id = SnsEventPublisher(topic_arn, client=sns_client).publish(event)
+        (message_id,) = SnsEventPublisher(topic_arn, client=sns_client).publish_batch([event])
 
-    assert calls.counts == {"sns.Publish": 1}
+    assert calls.counts == {"sns.PublishBatch": 1}
     [message] = drain(sqs_client, url)
     assert json.loads(message["Body"]) == event.body()
     assert json.loads(message["Body"])["type"] == "task.fired"
@@ -83,14 +83,14 @@ def test_subscriber_receives_the_body_and_filterable_attributes(
         "metadata.env": "prod",
         "metadata.team": "billing",
     }
-    assert message_id
+    assert isinstance(message_id, str) and message_id
 
 
 def test_manual_run_without_user_or_name(sns_client: Any, sqs_client: Any, topic_arn: str) -> None:
     url = subscribed_queue(sns_client, sqs_client, topic_arn, "subscriber")
     event = fired(user=None, name=None, metadata={}, kind=RunKind.MANUAL, dedup_key=f"{TASK_ID}#manual#x")
 
-    SnsEventPublisher(topic_arn, client=sns_client).publish(event)
+    SnsEventPublisher(topic_arn, client=sns_client).publish_batch([event])
 
     [message] = drain(sqs_client, url)
     assert attribute_values(message) == {
@@ -109,9 +109,8 @@ def test_filter_policy_on_metadata_receives_only_matching_events(
     everything = subscribed_queue(sns_client, sqs_client, topic_arn, "everything")
     publisher = SnsEventPublisher(topic_arn, client=sns_client)
 
-    for env in ("prod", "staging", "prod"):
-        publisher.publish(fired(metadata={"env": env}, tracking_id=f"{env:0<32}"))
-    publisher.publish(fired(metadata={}))
+    events = [fired(metadata={"env": env}, tracking_id=f"{env:0<32}") for env in ("prod", "staging", "prod")]
+    publisher.publish_batch([*events, fired(metadata={})])
 
     assert sorted(json.loads(m["Body"])["metadata"]["env"] for m in drain(sqs_client, prod_only)) == [
         "prod",
@@ -134,8 +133,9 @@ def test_fifo_topic_deduplicates_on_the_dedup_key(sns_client: Any, sqs_client: A
         scheduled_for=SCHEDULED + timedelta(hours=1), dedup_key=f"{TASK_ID}#2026-12-01T10:00:00Z"
     )
 
-    for event in (first, redelivered, next_occurrence):
-        assert publisher.publish(event)
+    for event in (first, redelivered, next_occurrence):  # one request each, as redeliveries come
+        (result,) = publisher.publish_batch([event])
+        assert isinstance(result, str)
 
     messages = drain(sqs_client, url)
     assert [json.loads(m["Body"])["dedup_key"] for m in messages] == [
@@ -148,13 +148,14 @@ def test_fifo_topic_deduplicates_on_the_dedup_key(sns_client: Any, sqs_client: A
 def test_standard_topic_publish_sends_no_fifo_parameters(sns_client: Any, topic_arn: str) -> None:
     captured: list[dict[str, Any]] = []
     sns_client.meta.events.register(
-        "provide-client-params.sns.Publish", lambda params, **_: captured.append(params)
+        "provide-client-params.sns.PublishBatch", lambda params, **_: captured.append(params)
     )
 
-    SnsEventPublisher(topic_arn, client=sns_client).publish(fired())
+    SnsEventPublisher(topic_arn, client=sns_client).publish_batch([fired()])
 
-    assert "MessageGroupId" not in captured[0]
-    assert "MessageDeduplicationId" not in captured[0]
+    (entry,) = captured[0]["PublishBatchRequestEntries"]
+    assert "MessageGroupId" not in entry
+    assert "MessageDeduplicationId" not in entry
 
 
 def test_a_batch_goes_out_in_requests_of_ten_in_order(

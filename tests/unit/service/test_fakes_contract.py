@@ -169,10 +169,8 @@ def test_failures_are_injected_once_before_any_effect() -> None:
     assert queue.messages == []
 
     publisher.fail_times(2, RuntimeError("boom"))
-    with pytest.raises(RuntimeError):
-        publisher.publish(None)  # type: ignore[arg-type]
-    with pytest.raises(RuntimeError):
-        publisher.publish(None)  # type: ignore[arg-type]
-    assert publisher.published == []
+    results = publisher.publish_batch([None, None, None])  # type: ignore[list-item]
+    assert [type(result) for result in results] == [RuntimeError, RuntimeError, str]
+    assert publisher.published == [None]
     with pytest.raises(AttributeError):
         store.fail_next("no_such_method", RuntimeError())
