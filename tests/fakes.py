@@ -187,10 +187,6 @@ class FakeStore(_FailureInjection):
         return [task for _, task in due[:limit]]
 
     # --- runs ----------------------------------------------------------------------------------
-    def get_task_and_run(self, task_id: str, tracking_id: str) -> tuple[Task | None, Run | None]:
-        self._enter("get_task_and_run")
-        return self.tasks.get(task_id), self.runs.get(tracking_id)
-
     def get_tasks_and_runs(self, pairs: Sequence[tuple[str, str]]) -> list[tuple[Task | None, Run | None]]:
         self._enter("get_tasks_and_runs")
         return [(self.tasks.get(task_id), self.runs.get(tracking_id)) for task_id, tracking_id in pairs]

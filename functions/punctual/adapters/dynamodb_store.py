@@ -167,10 +167,6 @@ class DynamoDbTaskStore:
 
     # --- runs --------------------------------------------------------------------------------------
 
-    def get_task_and_run(self, task_id: str, tracking_id: str) -> tuple[Task | None, Run | None]:
-        (found,) = self.get_tasks_and_runs([(task_id, tracking_id)])
-        return found
-
     def get_tasks_and_runs(self, pairs: Sequence[tuple[str, str]]) -> list[tuple[Task | None, Run | None]]:
         keys: dict[tuple[str, str], items.Item] = {}
         for task_id, tracking_id in pairs:

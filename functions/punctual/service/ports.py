@@ -75,13 +75,9 @@ class TaskStore(Protocol):
         """Tasks of exactly this context, newest first, at most ``limit`` matching the filter."""
         ...
 
-    def get_task_and_run(self, task_id: str, tracking_id: str) -> tuple[Task | None, Run | None]:
-        """Both records with strongly consistent reads, in one round trip."""
-        ...
-
     def get_tasks_and_runs(self, pairs: Sequence[tuple[str, str]]) -> list[tuple[Task | None, Run | None]]:
-        """``get_task_and_run`` for each (task id, tracking id) pair, in order, in as few round trips as the
-        store allows (the executor's hot path: one for a whole delivered batch)."""
+        """The task and the run of each (task id, tracking id) pair, in order, with strongly consistent reads,
+        in as few round trips as the store allows (the executor's hot path: one for a whole delivered batch)."""
         ...
 
     def claim(self, task: Task, *, expected_version: int, run: Run) -> None:

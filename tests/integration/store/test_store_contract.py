@@ -148,16 +148,16 @@ def test_claim(any_store: TaskStore) -> None:
 
     with pytest.raises(StaleWriteError):
         any_store.claim(claimed(task), expected_version=3, run=run)
-    assert any_store.get_task_and_run(task.id, run.tracking_id) == (task, None)
+    assert any_store.get_tasks_and_runs([(task.id, run.tracking_id)])[0] == (task, None)
 
     any_store.claim(claimed(task), expected_version=4, run=run)
-    assert any_store.get_task_and_run(task.id, run.tracking_id) == (claimed(task), run)
+    assert any_store.get_tasks_and_runs([(task.id, run.tracking_id)])[0] == (claimed(task), run)
 
     with pytest.raises(StaleWriteError):  # redelivery: the task moved and the run exists
         any_store.claim(claimed(task), expected_version=4, run=run)
     with pytest.raises(AlreadyExistsError):  # the task is at the version, the run exists
         any_store.claim(claimed(claimed(task)), expected_version=5, run=run)
-    assert any_store.get_task_and_run(task.id, run.tracking_id) == (claimed(task), run)
+    assert any_store.get_tasks_and_runs([(task.id, run.tracking_id)])[0] == (claimed(task), run)
 
 
 def test_runs_put_save_and_history(any_store: TaskStore) -> None:
@@ -191,16 +191,16 @@ def test_finish(any_store: TaskStore) -> None:
     # The attempt moved: nothing is saved.
     with pytest.raises(StaleWriteError):
         any_store.finish(completed(run), expected_attempt=2, task=done, expected_in_flight=OCCURRENCE)
-    assert any_store.get_task_and_run(task.id, run.tracking_id) == (claimed(task), run)
+    assert any_store.get_tasks_and_runs([(task.id, run.tracking_id)])[0] == (claimed(task), run)
 
     # The task's in_flight moved: only the run is saved.
     assert any_store.finish(completed(run), expected_attempt=1, task=done, expected_in_flight=T0) is False
-    assert any_store.get_task_and_run(task.id, run.tracking_id) == (claimed(task), completed(run))
+    assert any_store.get_tasks_and_runs([(task.id, run.tracking_id)])[0] == (claimed(task), completed(run))
 
     # Both conditions hold: both are saved.
     again = completed(run).evolve(attempt=2)
     assert any_store.finish(again, expected_attempt=1, task=done, expected_in_flight=OCCURRENCE) is True
-    assert any_store.get_task_and_run(task.id, run.tracking_id) == (done, again)
+    assert any_store.get_tasks_and_runs([(task.id, run.tracking_id)])[0] == (done, again)
 
     # No task to touch (manual runs), and a task that is gone.
     manual = make_run(task, kind=RunKind.MANUAL)

@@ -136,7 +136,7 @@ def test_keys_left_unprocessed_every_time_raise_throttled(
     dynamodb_client.meta.events.register("before-call.dynamodb.BatchGetItem", unprocessed)
 
     with count_aws_calls(dynamodb_client) as calls, pytest.raises(ThrottledError):
-        store.get_task_and_run("a" * 32, "b" * 32)
+        store.get_tasks_and_runs([("a" * 32, "b" * 32)])[0]
     assert calls.counts == {"dynamodb.BatchGetItem": 3}
 
 

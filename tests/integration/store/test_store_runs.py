@@ -116,10 +116,10 @@ def test_save_run_is_fenced_by_the_attempt(store: DynamoDbTaskStore) -> None:
         store.save_run(make_run(make_task()), expected_attempt=0)  # no such run
 
 
-# --- get_task_and_run --------------------------------------------------------------------------------
+# --- get_tasks_and_runs ------------------------------------------------------------------------------
 
 
-def test_get_task_and_run_is_one_consistent_batch_get(
+def test_get_tasks_and_runs_is_one_consistent_batch_get(
     store: DynamoDbTaskStore, dynamodb_client: Any, table: str
 ) -> None:
     task = make_task()
@@ -132,16 +132,16 @@ def test_get_task_and_run_is_one_consistent_batch_get(
     )
 
     with count_aws_calls(dynamodb_client) as calls:
-        assert store.get_task_and_run(task.id, run.tracking_id) == (task, run)
-        assert store.get_task_and_run(task.id, "e" * 32) == (task, None)
-        assert store.get_task_and_run("d" * 32, run.tracking_id) == (None, run)
-        assert store.get_task_and_run("d" * 32, "e" * 32) == (None, None)
+        assert store.get_tasks_and_runs([(task.id, run.tracking_id)])[0] == (task, run)
+        assert store.get_tasks_and_runs([(task.id, "e" * 32)])[0] == (task, None)
+        assert store.get_tasks_and_runs([("d" * 32, run.tracking_id)])[0] == (None, run)
+        assert store.get_tasks_and_runs([("d" * 32, "e" * 32)])[0] == (None, None)
 
     assert calls.counts == {"dynamodb.BatchGetItem": 4}
     assert all(request["RequestItems"][table]["ConsistentRead"] for request in requests)
 
 
-def test_get_task_and_run_retries_unprocessed_keys(store: DynamoDbTaskStore, dynamodb_client: Any) -> None:
+def test_get_tasks_and_runs_retries_unprocessed_keys(store: DynamoDbTaskStore, dynamodb_client: Any) -> None:
     task = make_task()
     run = make_run(task)
     store.create_task(task)
@@ -158,7 +158,7 @@ def test_get_task_and_run_retries_unprocessed_keys(store: DynamoDbTaskStore, dyn
     dynamodb_client.meta.events.register("before-call.dynamodb.BatchGetItem", throttle_once)
 
     with count_aws_calls(dynamodb_client) as calls:
-        assert store.get_task_and_run(task.id, run.tracking_id) == (task, run)
+        assert store.get_tasks_and_runs([(task.id, run.tracking_id)])[0] == (task, run)
     assert calls.counts == {"dynamodb.BatchGetItem": 2}
 
 
@@ -179,7 +179,7 @@ def test_claim_writes_task_and_run_in_one_transaction(store: DynamoDbTaskStore, 
         store.claim(claimed(task), expected_version=4, run=run)
 
     assert calls.counts == {"dynamodb.TransactWriteItems": 1}
-    assert store.get_task_and_run(task.id, run.tracking_id) == (claimed(task), run)
+    assert store.get_tasks_and_runs([(task.id, run.tracking_id)])[0] == (claimed(task), run)
 
 
 def test_claim_of_a_moved_task_raises_stale_and_writes_nothing(store: DynamoDbTaskStore) -> None:
@@ -190,7 +190,7 @@ def test_claim_of_a_moved_task_raises_stale_and_writes_nothing(store: DynamoDbTa
     with pytest.raises(StaleWriteError):
         store.claim(claimed(task), expected_version=3, run=run)
 
-    assert store.get_task_and_run(task.id, run.tracking_id) == (task, None)
+    assert store.get_tasks_and_runs([(task.id, run.tracking_id)])[0] == (task, None)
 
 
 def test_a_second_claim_of_the_same_occurrence_finds_the_run(store: DynamoDbTaskStore) -> None:
@@ -202,7 +202,7 @@ def test_a_second_claim_of_the_same_occurrence_finds_the_run(store: DynamoDbTask
     with pytest.raises(AlreadyExistsError):
         store.claim(claimed(task), expected_version=4, run=run.evolve(attempt=9))
 
-    assert store.get_task_and_run(task.id, run.tracking_id) == (task, run)
+    assert store.get_tasks_and_runs([(task.id, run.tracking_id)])[0] == (task, run)
 
 
 def test_a_claim_that_loses_both_conditions_reports_the_moved_task(store: DynamoDbTaskStore) -> None:
@@ -232,7 +232,7 @@ def test_finish_saves_run_and_task_in_one_transaction(store: DynamoDbTaskStore, 
 
     assert saved is True
     assert calls.counts == {"dynamodb.TransactWriteItems": 1}
-    assert store.get_task_and_run(task.id, run.tracking_id) == (done_task, completed(run))
+    assert store.get_tasks_and_runs([(task.id, run.tracking_id)])[0] == (done_task, completed(run))
 
 
 def test_finish_without_a_task_is_one_fenced_put(store: DynamoDbTaskStore, dynamodb_client: Any) -> None:
@@ -276,7 +276,7 @@ def test_finish_falls_back_to_the_run_alone_when_a_newer_claim_owns_the_task(
 
     assert saved is False
     assert calls.counts == {"dynamodb.TransactWriteItems": 1, "dynamodb.PutItem": 1}
-    assert store.get_task_and_run(task.id, run.tracking_id) == (newer, completed(run))
+    assert store.get_tasks_and_runs([(task.id, run.tracking_id)])[0] == (newer, completed(run))
 
 
 def test_finish_when_the_task_is_gone_saves_the_run(store: DynamoDbTaskStore) -> None:
@@ -285,7 +285,7 @@ def test_finish_when_the_task_is_gone_saves_the_run(store: DynamoDbTaskStore) ->
     store.put_run(run)
 
     assert store.finish(completed(run), expected_attempt=1, task=task, expected_in_flight=None) is False
-    assert store.get_task_and_run(task.id, run.tracking_id) == (None, completed(run))
+    assert store.get_tasks_and_runs([(task.id, run.tracking_id)])[0] == (None, completed(run))
 
 
 def test_finish_after_another_delivery_took_the_run_over_is_stale(store: DynamoDbTaskStore) -> None:
@@ -301,7 +301,7 @@ def test_finish_after_another_delivery_took_the_run_over_is_stale(store: DynamoD
     with pytest.raises(StaleWriteError):  # even when the task moved too
         store.finish(completed(run), expected_attempt=1, task=task, expected_in_flight=T0)
 
-    assert store.get_task_and_run(task.id, run.tracking_id) == (claimed(task), taken_over)
+    assert store.get_tasks_and_runs([(task.id, run.tracking_id)])[0] == (claimed(task), taken_over)
 
 
 # --- history -----------------------------------------------------------------------------------------
