@@ -13,13 +13,14 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(shell command -v $(PYTHON))
 
-.PHONY: help install dev test lint typecheck unit synth cfn-lint bench clean
+.PHONY: help install dev test lint typecheck unit simulate synth cfn-lint bench clean
 
 help:
 	@echo "make dev    install everything, then start punctual dev (API on 127.0.0.1:8000)"
 	@echo "make test   install everything, then ruff, mypy, the whole pytest suite and cfn-lint"
 	@echo "make synth  synthesize the CDK app to cdk.out/ (-e STAGE=prod for another stage)"
 	@echo "make bench  run the benchmarks under bench/"
+	@echo "make simulate SEED=1 STEPS=100000 [SEEDS=4]  a long simulation campaign (replays a failing seed)"
 
 # uv itself is pinned and installed into .tools/, so a fresh machine needs only python3, pip and node.
 $(UV):
@@ -48,6 +49,12 @@ typecheck: install
 
 unit: install
 	$(BIN)/pytest tests/unit -q
+
+SEED ?= 1
+STEPS ?= 100000
+SEEDS ?= 1
+simulate: install
+	PYTHONPATH=. $(BIN)/python -m tests.simulation --seed $(SEED) --steps $(STEPS) --seeds $(SEEDS)
 
 STAGE ?= dev
 STAGES := dev prod

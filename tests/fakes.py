@@ -99,6 +99,12 @@ def _wake_instant(task: Task) -> datetime | None:
     return task.in_flight if task.in_flight is not None else task.next_run_at
 
 
+def _in_due_index(task: Task) -> bool:
+    return task.status is TaskStatus.SCHEDULED or (
+        task.status is TaskStatus.PAUSED and task.in_flight is not None
+    )
+
+
 def _matches(task: Task, task_filter: TaskFilter) -> bool:
     if task_filter.statuses is not None and task.status not in task_filter.statuses:
         return False
@@ -176,29 +182,41 @@ class FakeStore(_FailureInjection):
         more = len(matching) > limit
         return StorePage(page, {"after": _task_sort_key(page[-1])} if more and page else None)
 
-    def tasks_needing_attention(self, before: datetime, *, limit: int) -> list[Task]:
+    def tasks_needing_attention(
+        self, before: datetime, *, limit: int, continuation: dict[str, Any] | None = None
+    ) -> StorePage[Task]:
         self._enter("tasks_needing_attention")
+        after = None if continuation is None else str(continuation["after"])
         due = []
         for task in self.tasks.values():
             wake = _wake_instant(task)
-            if task.status is TaskStatus.SCHEDULED and wake is not None and wake <= before:
-                due.append((wake, task))
-        due.sort(key=lambda pair: (pair[0], pair[1].id))
-        return [task for _, task in due[:limit]]
+            if _in_due_index(task) and wake is not None and wake <= before:
+                key = f"{sortable(wake)}#{task.id}"
+                if after is None or key > after:
+                    due.append((key, task))
+        due.sort(key=lambda pair: pair[0])
+        page = due[:limit]
+        more = len(due) > limit
+        return StorePage([task for _, task in page], {"after": page[-1][0]} if more and page else None)
 
     # --- runs ----------------------------------------------------------------------------------
     def get_tasks_and_runs(self, pairs: Sequence[tuple[str, str]]) -> list[tuple[Task | None, Run | None]]:
         self._enter("get_tasks_and_runs")
         return [(self.tasks.get(task_id), self.runs.get(tracking_id)) for task_id, tracking_id in pairs]
 
-    def claim(self, task: Task, *, expected_version: int, run: Run) -> None:
+    def claim(
+        self, task: Task, *, expected_version: int, run: Run, expected_attempt: int | None = None
+    ) -> None:
         """Both conditions are checked before anything is written; a moved task wins over an existing run."""
         self._enter("claim")
         stored = self.tasks.get(task.id)
         if stored is None or stored.version != expected_version:
             raise StaleWriteError(f"task {task.id} is not at version {expected_version}")
-        if run.tracking_id in self.runs:
-            raise AlreadyExistsError(f"run {run.tracking_id} exists")
+        if expected_attempt is None:
+            if run.tracking_id in self.runs:
+                raise AlreadyExistsError(f"run {run.tracking_id} exists")
+        else:
+            self._check_attempt(run, expected_attempt)
         self.tasks[task.id] = task
         self.runs[run.tracking_id] = run
 
@@ -218,17 +236,16 @@ class FakeStore(_FailureInjection):
         self.runs[run.tracking_id] = run
 
     def finish(
-        self, run: Run, *, expected_attempt: int, task: Task | None, expected_in_flight: datetime | None
+        self, run: Run, *, expected_attempt: int, task: Task | None, expected_version: int | None
     ) -> bool:
         self._enter("finish")
         self._check_attempt(run, expected_attempt)
+        if task is not None:
+            stored = self.tasks.get(task.id)
+            if stored is None or stored.version != expected_version:
+                return False
+            self.tasks[task.id] = task
         self.runs[run.tracking_id] = run
-        if task is None:
-            return True
-        stored = self.tasks.get(task.id)
-        if stored is None or stored.in_flight != expected_in_flight:
-            return False
-        self.tasks[task.id] = task
         return True
 
     def list_runs(self, task_id: str, *, limit: int, continuation: dict[str, Any] | None) -> StorePage[Run]:

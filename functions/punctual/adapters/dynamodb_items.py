@@ -84,9 +84,16 @@ def wake_at(task: Task) -> datetime | None:
     return task.in_flight if task.in_flight is not None else task.next_run_at
 
 
+def in_due_index(task: Task) -> bool:
+    """Scheduled tasks, and paused ones with a run in flight (a manual run the sweeper may have to resume)."""
+    return task.status is TaskStatus.SCHEDULED or (
+        task.status is TaskStatus.PAUSED and task.in_flight is not None
+    )
+
+
 def task_to_item(task: Task, *, due_shards: int) -> Item:
     schedule = task.schedule
-    due = wake_at(task) if task.status is TaskStatus.SCHEDULED else None
+    due = wake_at(task) if in_due_index(task) else None
     values: dict[str, Any] = {
         **schema.task_key(task.id),
         schema.GSI1_PARTITION_KEY: schema.context_partition(task.context.key),
@@ -106,6 +113,8 @@ def task_to_item(task: Task, *, due_shards: int) -> Item:
         "misfire": task.misfire.value,
         "idempotency_key": task.idempotency_key,
         "in_flight": _instant(task.in_flight),
+        "in_flight_run": task.in_flight_run,
+        "schedule_changed_at": _instant(task.schedule_changed_at),
         "last_run_at": _instant(task.last_run_at),
         "fired_count": task.fired_count,
         "missed": task.missed,
@@ -154,6 +163,8 @@ def item_to_task(item: Mapping[str, Any]) -> Task:
         misfire=MisfirePolicy(values.get("misfire", MisfirePolicy.FIRE_ONCE.value)),
         idempotency_key=values.get("idempotency_key"),
         in_flight=_optional_instant(values, "in_flight"),
+        in_flight_run=values.get("in_flight_run"),
+        schedule_changed_at=_optional_instant(values, "schedule_changed_at"),
         last_run_at=_optional_instant(values, "last_run_at"),
         fired_count=_int(values, "fired_count"),
         missed=_int(values, "missed"),

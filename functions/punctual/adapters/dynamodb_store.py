@@ -33,8 +33,7 @@ from punctual.domain.errors import (
     ThrottledError,
     ValidationError,
 )
-from punctual.domain.model import Context, Run, Task, TaskStatus
-from punctual.domain.timefmt import sortable
+from punctual.domain.model import Context, Run, Task
 from punctual.service.ports import StorePage, TaskFilter
 
 if TYPE_CHECKING:
@@ -184,17 +183,22 @@ class DynamoDbTaskStore:
                 runs[run.tracking_id] = run
         return [(tasks.get(task_id), runs.get(tracking_id)) for task_id, tracking_id in pairs]
 
-    def claim(self, task: Task, *, expected_version: int, run: Run) -> None:
+    def claim(
+        self, task: Task, *, expected_version: int, run: Run, expected_attempt: int | None = None
+    ) -> None:
         task_put = self._put(
             items.task_to_item(task, due_shards=self._due_shards), *_version_is(expected_version)
         )
-        run_put = self._put(self._run_item(run), _ITEM_ABSENT)
+        run_condition = (_ITEM_ABSENT,) if expected_attempt is None else _attempt_is(expected_attempt)
+        run_put = self._put(self._run_item(run), *run_condition)
         codes = self._transact([{"Put": task_put}, {"Put": run_put}])
         if codes is None:
             return
         # Both conditions are evaluated; a moved task is reported first (as the in-memory FakeStore does).
         if codes[0] == REASON_CONDITION_FAILED:
             raise StaleWriteError(f"task {task.id} is no longer at version {expected_version}")
+        if expected_attempt is not None:
+            raise StaleWriteError(f"run {run.tracking_id} is no longer at attempt {expected_attempt}")
         raise AlreadyExistsError(f"run {run.tracking_id} already exists")
 
     def put_run(self, run: Run) -> None:
@@ -212,25 +216,24 @@ class DynamoDbTaskStore:
             self._client.put_item(**self._put(self._run_item(run), *_attempt_is(expected_attempt)))
 
     def finish(
-        self, run: Run, *, expected_attempt: int, task: Task | None, expected_in_flight: datetime | None
+        self, run: Run, *, expected_attempt: int, task: Task | None, expected_version: int | None
     ) -> bool:
         run_put = self._put(self._run_item(run), *_attempt_is(expected_attempt))
         if task is None:
             with aws_errors():
                 self._client.put_item(**run_put)
             return True
+        if expected_version is None:
+            raise ValueError("finishing a task needs the version it was read at")
         task_put = self._put(
-            items.task_to_item(task, due_shards=self._due_shards), *_in_flight_is(expected_in_flight)
+            items.task_to_item(task, due_shards=self._due_shards), *_version_is(expected_version)
         )
         codes = self._transact([{"Put": run_put}, {"Put": task_put}])
         if codes is None:
             return True
         if codes[0] == REASON_CONDITION_FAILED:
             raise StaleWriteError(f"run {run.tracking_id} is no longer at attempt {expected_attempt}")
-        # Only the task moved on (a newer claim owns it): the run's outcome is still ours to record.
-        with aws_errors():
-            self._client.put_item(**run_put)
-        return False
+        return False  # only the task moved: nothing was written, the caller re-reads it
 
     def list_runs(self, task_id: str, *, limit: int, continuation: dict[str, Any] | None) -> StorePage[Run]:
         _check_limit(limit)
@@ -246,18 +249,24 @@ class DynamoDbTaskStore:
 
     # --- sweeper -----------------------------------------------------------------------------------
 
-    def tasks_needing_attention(self, before: datetime, *, limit: int) -> list[Task]:
+    def tasks_needing_attention(
+        self, before: datetime, *, limit: int, continuation: dict[str, Any] | None = None
+    ) -> StorePage[Task]:
         _check_limit(limit)
         upper = schema.due_upper_bound(before)
+        after = _due_after(continuation)
         due: list[Mapping[str, Any]] = []
         for shard in range(self._due_shards):
-            due.extend(self._due_in_shard(shard, upper, limit))
+            # One entry more than a page per shard: a shard holding more than ``limit`` due entries (all of
+            # the rest may sit in one) must show that more follow, or the continuation would end the sweep.
+            due.extend(self._due_in_shard(shard, after, upper, limit + 1))
         due.sort(key=lambda entry: str(entry[schema.GSI2_SORT_KEY]["S"]))
+        page, more = due[:limit], len(due) > limit
         # The index holds keys only, and lags the table: read the tasks themselves, consistently, and keep
         # those the fresher record says still need attention (a claim or cancel may have moved them on).
         # A task whose wake-up moved while the shard was paged can show up twice; BatchGetItem refuses
         # duplicate keys.
-        by_partition = {str(entry[schema.PARTITION_KEY]["S"]): entry for entry in due[:limit]}
+        by_partition = {str(entry[schema.PARTITION_KEY]["S"]): entry for entry in page}
         table_keys = [
             {name: entry[name] for name in (schema.PARTITION_KEY, schema.SORT_KEY)}
             for entry in by_partition.values()
@@ -266,32 +275,40 @@ class DynamoDbTaskStore:
         for item in self._batch_get(table_keys):
             task = items.item_to_task(item)
             wake = items.wake_at(task)
-            if task.status is TaskStatus.SCHEDULED and wake is not None and wake <= before:
+            if items.in_due_index(task) and wake is not None and wake <= before:
                 needing.append((schema.index_sort(wake, task.id), task))
         needing.sort(key=lambda entry: entry[0])
-        return [task for _, task in needing]
+        next_page = {_AFTER: str(page[-1][schema.GSI2_SORT_KEY]["S"])} if more and page else None
+        return StorePage([task for _, task in needing], next_page)
 
-    def _due_in_shard(self, shard: int, upper: str, limit: int) -> list[Mapping[str, Any]]:
+    def _due_in_shard(self, shard: int, after: str | None, upper: str, limit: int) -> list[Mapping[str, Any]]:
         found: list[Mapping[str, Any]] = []
         start: Mapping[str, Any] | None = None
+        values = {":pk": schema.due_partition(shard), ":upper": upper}
+        if after is None:
+            key_condition = "#pk = :pk AND #sk <= :upper"
+        else:
+            key_condition = "#pk = :pk AND #sk BETWEEN :after AND :upper"
+            values[":after"] = after
         while len(found) < limit:
             request: dict[str, Any] = {
                 "TableName": self._table,
                 "IndexName": schema.GSI2_NAME,
-                "KeyConditionExpression": "#pk = :pk AND #sk <= :upper",
+                "KeyConditionExpression": key_condition,
                 "ExpressionAttributeNames": {"#pk": schema.GSI2_PARTITION_KEY, "#sk": schema.GSI2_SORT_KEY},
-                "ExpressionAttributeValues": items.encode(
-                    {":pk": schema.due_partition(shard), ":upper": upper}
-                ),
+                "ExpressionAttributeValues": items.encode(values),
                 "ScanIndexForward": True,  # oldest first
-                "Limit": limit - len(found),
+                "Limit": limit - len(found) + (after is not None),
             }
             response = self._query(request, start)
-            found.extend(response.get("Items", []))
+            # BETWEEN is inclusive: the entry the last page ended on is not handed out twice.
+            found.extend(
+                item for item in response.get("Items", []) if item[schema.GSI2_SORT_KEY]["S"] != after
+            )
             start = response.get("LastEvaluatedKey")
             if not start:
                 break
-        return found
+        return found[:limit]
 
     # --- helpers -----------------------------------------------------------------------------------
 
@@ -382,15 +399,13 @@ def _attempt_is(expected: int) -> tuple[str, dict[str, str], items.Item]:
     )
 
 
-def _in_flight_is(expected: datetime | None) -> tuple[str, dict[str, str], items.Item | None]:
-    names = {"#in_flight": "in_flight"}
-    if expected is None:
-        return f"{_ITEM_EXISTS} AND attribute_not_exists(#in_flight)", names, None
-    return (
-        "#in_flight = :expected_in_flight",
-        names,
-        items.encode({":expected_in_flight": sortable(expected)}),
-    )
+def _due_after(continuation: Mapping[str, Any] | None) -> str | None:
+    if continuation is None:
+        return None
+    after = continuation.get(_AFTER)
+    if not isinstance(after, str) or set(continuation) != {_AFTER}:
+        raise ValueError("not a continuation of the due index")
+    return after
 
 
 def _add_filter(request: dict[str, Any], task_filter: TaskFilter) -> bool:

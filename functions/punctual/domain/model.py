@@ -100,8 +100,13 @@ class Task:
     metadata: dict[str, str] = field(default_factory=dict)
     misfire: MisfirePolicy = MisfirePolicy.FIRE_ONCE
     idempotency_key: str | None = None
-    # The occurrence claimed by the executor and not yet published. Cancel/reschedule answer 409 meanwhile.
+    # The run claimed by the executor and not yet finished: its instant (the occurrence, or a manual run's
+    # trigger) and its tracking id. One run is in flight per task; cancel/reschedule answer 409 meanwhile.
     in_flight: datetime | None = None
+    in_flight_run: str | None = None
+    # When a schedule change (create, reschedule, resume) last set next_run_at: lateness and the misfire
+    # policy count from max(occurrence, this), so a PATCH of anything else never resets them.
+    schedule_changed_at: datetime | None = None
     last_run_at: datetime | None = None
     fired_count: int = 0
     # Occurrences the sweeper found missed and coalesced into next_run_at; the next claim records them.
@@ -167,8 +172,10 @@ class LinkKind(StrEnum):
 class Link:
     """What an EBS schedule or a delay-queue message carries: ids only, never the payload.
 
-    The executor acts on a link only while the task is still at ``version`` with ``next_run_at ==
-    occurrence``; cancel, reschedule and pause bump the version so older links become no-ops.
+    The executor acts on an occurrence link only while the task is scheduled with ``next_run_at ==
+    occurrence``: cancel, reschedule and pause move ``next_run_at`` or the status, so older links become
+    no-ops. ``version`` names the EBS schedule; it is not part of the check, because every write (claims and
+    finishes included) bumps the version and a repair link must stay good while the queue lags.
     """
 
     task_id: str

@@ -1,12 +1,15 @@
 """Firing use cases: wake (EBS -> delay queue), fire (claim -> arm next -> publish -> finish), sweep.
 
-The task record decides. A link carries the task version it was armed for; the executor acts on it only
-while the task is still scheduled at that version with ``next_run_at`` equal to the link's occurrence.
-The claim is one transaction that (a) bumps the task's version, moves ``next_run_at`` to the following
-occurrence and marks the claimed one ``in_flight``, and (b) puts the run record under a tracking id derived
-from (task, occurrence) — so a duplicated or redelivered link finds the claim. The next occurrence is armed
-before publishing, so a failed publish never breaks a recurring chain. While a run is RUNNING it belongs
-to the delivery holding its lease; a redelivery after a failure takes the lease over (fenced by ``attempt``).
+The task record decides. The executor acts on an occurrence link only while the task is scheduled with
+``next_run_at`` equal to the link's occurrence. Every start of a publish, scheduled or manual, first or
+retried, is one transaction that writes the task at the version it was read at (marking the run
+``in_flight`` on it) and the run (new, or at the attempt it was read at): a cancel, which also writes the
+task at the version it read and answers 409 while a run is in flight, can therefore never land between a
+check and a publish. The run's tracking id is derived from (task, occurrence), so a duplicated or
+redelivered link finds the claim. The next occurrence is armed before publishing, so a failed publish
+never breaks a recurring chain. While a run is RUNNING it belongs to the delivery holding its lease; a
+redelivery after a failure takes the lease over (fenced by ``attempt``). Every task write bumps the
+version, so no writer ever saves an older snapshot over a newer state.
 """
 
 from __future__ import annotations
@@ -39,6 +42,9 @@ from punctual.service.ports import Clock, DelayQueue, EventPublisher, Metrics, T
 from punctual.service.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
+
+# A manual start that loses its conditional write to a concurrent writer decides again on a fresh read.
+_MANUAL_START_ATTEMPTS = 3
 
 
 class FireOutcome(StrEnum):
@@ -166,7 +172,7 @@ class FiringService:
     def _prepare(self, link: Link, task: Task | None, run: Run | None) -> FireOutcome | _Ready:
         """Everything before the instant, from the link's task and run as read: check, claim, arm the next."""
         if link.kind is LinkKind.MANUAL:
-            return self._fire_manual(task, run)
+            return self._fire_manual(link, task, run)
         if run is not None:
             return self._resume(task, run)
         if not _link_is_current(task, link):
@@ -211,6 +217,7 @@ class FiringService:
             version=task.version + 1,
             next_run_at=following,
             in_flight=None if skip else occurrence,
+            in_flight_run=None if skip else tracking_id,
             missed=0,
             status=TaskStatus.COMPLETED if skip and following is None else task.status,
         )
@@ -240,27 +247,29 @@ class FiringService:
         return following, passed
 
     def _resume(self, task: Task | None, run: Run) -> FireOutcome | _Ready:
-        """The occurrence was claimed before: a duplicate, or a redelivery after a failed/crashed attempt."""
+        """The run was claimed before: a duplicate, or a redelivery after a failed/crashed attempt."""
         if run.status is not RunStatus.RUNNING:
             self._metrics.count("duplicate")
             return FireOutcome.DUPLICATE
         now = self._clock.now()
         if run.lease_until is not None and run.lease_until > now:
             raise OccurrenceBusy(f"run {run.tracking_id} is leased until {run.lease_until.isoformat()}")
+        if task is None or not _holds(task, run):
+            # Only a finish or a give-up clears the mark, and both end the run: nothing may publish it now.
+            return self._give_up(task, run, now, reason="the task no longer holds this run")
         if run.attempt >= self._settings.max_attempts:
             return self._give_up(task, run, now)
         taken = run.evolve(attempt=run.attempt + 1, lease_until=now + self._settings.lease)
+        holding = task.evolve(version=task.version + 1)
         try:
-            self._store.save_run(taken, expected_attempt=run.attempt)
+            self._store.claim(holding, expected_version=task.version, run=taken, expected_attempt=run.attempt)
         except StaleWriteError:
-            self._metrics.count("duplicate")  # a concurrent redelivery took it over
+            self._metrics.count("duplicate")  # a concurrent redelivery took it over, or finished it
             return FireOutcome.DUPLICATE
-        scheduled = run.kind is RunKind.SCHEDULED
-        current = task if scheduled and task is not None and task.in_flight == run.scheduled_for else None
-        if current is not None and current.next_run_at is not None:
+        if run.kind is RunKind.SCHEDULED and holding.next_run_at is not None:
             # The crash may have come before the next occurrence was armed; arming is idempotent.
-            self._arm_next(Link(current.id, current.version, current.next_run_at), now)
-        return _Ready(current, taken, message_task=task)
+            self._arm_next(Link(holding.id, holding.version, holding.next_run_at), now)
+        return _Ready(holding, taken, message_task=holding)
 
     def _arm_next(self, link: Link, now: datetime) -> None:
         """Arm the following occurrence without holding back this one's publish if EBS/SQS fail: the task
@@ -271,33 +280,46 @@ class FiringService:
             self._metrics.count("arm_failed")
             log.exception("could not arm the next occurrence", extra={"task_id": link.task_id})
 
-    def _fire_manual(self, task: Task | None, run: Run | None) -> FireOutcome | _Ready:
-        """Run now: the run record (PENDING) was written by the API; publish once for it."""
-        if run is None or run.kind is not RunKind.MANUAL:
-            return FireOutcome.STALE
-        if run.status in (RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.SKIPPED):
-            self._metrics.count("duplicate")
-            return FireOutcome.DUPLICATE
-        now = self._clock.now()
-        if task is None or task.status not in LIVE_STATUSES:
-            # Also on a retry: a cancel that returned 200 stops a run-now that has not published yet.
-            return self._give_up(
-                None, run, now, reason="the task was cancelled or finished before the run started"
+    def _fire_manual(self, link: Link, task: Task | None, run: Run | None) -> FireOutcome | _Ready:
+        """Run now: the run record (PENDING) was written by the API; publish once for it, unless the task was
+        cancelled first. The start claims the task, so a cancel either lands before it (the run fails) or
+        meets the in-flight run (409)."""
+        for _ in range(_MANUAL_START_ATTEMPTS):
+            if run is None or run.kind is not RunKind.MANUAL:
+                return FireOutcome.STALE
+            if run.status in (RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.SKIPPED):
+                self._metrics.count("duplicate")
+                return FireOutcome.DUPLICATE
+            if run.status is RunStatus.RUNNING:
+                return self._resume(task, run)
+            now = self._clock.now()
+            if task is None or task.status not in LIVE_STATUSES:
+                return self._give_up(
+                    None, run, now, reason="the task was cancelled or finished before the run started"
+                )
+            if task.in_flight is not None:
+                # Another run holds the task (a scheduled occurrence publishing now): come back in a second.
+                self._queue.enqueue(link, 1)
+                return FireOutcome.REQUEUED
+            started = run.evolve(
+                status=RunStatus.RUNNING,
+                started_at=now,
+                attempt=run.attempt + 1,
+                lease_until=now + self._settings.lease,
             )
-        if run.status is RunStatus.RUNNING:
-            return self._resume(task, run)
-        started = run.evolve(
-            status=RunStatus.RUNNING,
-            started_at=now,
-            attempt=run.attempt + 1,
-            lease_until=now + self._settings.lease,
-        )
-        try:
-            self._store.save_run(started, expected_attempt=run.attempt)
-        except StaleWriteError:
-            self._metrics.count("duplicate")
-            return FireOutcome.DUPLICATE
-        return _Ready(None, started, message_task=task)
+            holding = task.evolve(
+                version=task.version + 1, in_flight=run.scheduled_for, in_flight_run=run.tracking_id
+            )
+            try:
+                self._store.claim(
+                    holding, expected_version=task.version, run=started, expected_attempt=run.attempt
+                )
+            except StaleWriteError:
+                # The task or the run moved between the read and the start: decide again on a fresh read.
+                ((task, run),) = self._store.get_tasks_and_runs([(link.task_id, run.tracking_id)])
+                continue
+            return _Ready(holding, started, message_task=holding)
+        raise OccurrenceBusy(f"run {link.tracking_id} kept losing its start to concurrent writers")
 
     # ---- publish and finish --------------------------------------------------------------------------
 
@@ -368,20 +390,9 @@ class FiringService:
         )
         return event, _milliseconds(fired_at - _due_since(source, run.scheduled_for))
 
-    def _publish_now(self, ready: _Ready) -> FireOutcome:
-        results: list[_Result] = [ready]
-        self._publish_ready(results)
-        (published,) = results
-        if isinstance(published, Exception):
-            raise published
-        if isinstance(published, _Published):
-            return self._finish(published)
-        assert isinstance(published, FireOutcome)
-        return published
-
     def _finish(self, published: _Published) -> FireOutcome:
         """Record a published run (and clear its task's in-flight mark)."""
-        task, run, event = published.ready.task, published.ready.run, published.event
+        run, event = published.ready.run, published.event
         done = run.evolve(
             status=RunStatus.COMPLETED,
             fired_at=event.fired_at,
@@ -390,18 +401,8 @@ class FiringService:
             lease_until=None,
             error=None,
         )
-        finished_task = None
-        if task is not None:
-            finished_task = task.evolve(
-                in_flight=None,
-                last_run_at=run.scheduled_for,
-                fired_count=task.fired_count + 1,
-                status=TaskStatus.COMPLETED if task.next_run_at is None else task.status,
-            )
         try:
-            self._store.finish(
-                done, expected_attempt=run.attempt, task=finished_task, expected_in_flight=run.scheduled_for
-            )
+            self._record(done, expected_attempt=run.attempt, task=published.ready.task)
         except StaleWriteError:
             # Our lease lapsed mid-publish and another delivery took over; it records the outcome. The event
             # may reach subscribers twice in this rare case: that is what its dedup_key is for.
@@ -415,6 +416,39 @@ class FiringService:
             extra={"task_id": run.task_id, "tracking_id": run.tracking_id, "lateness_ms": event.lateness_ms},
         )
         return FireOutcome.PUBLISHED
+
+    def _record(self, ended: Run, *, expected_attempt: int, task: Task | None) -> None:
+        """Save an ended run together with its task's release, retrying in process (bounded) so that a
+        throttled or failed write after a publish does not send the message back for a second publish.
+        Raises StaleWriteError when the run's lease was lost, or the last error once the attempts are spent
+        (the message is then redelivered after its visibility timeout)."""
+        snapshot = task
+        for attempt in range(1, self._settings.record_attempts + 1):
+            released = (
+                _released(snapshot, ended) if snapshot is not None and _holds(snapshot, ended) else None
+            )
+            try:
+                if self._store.finish(
+                    ended,
+                    expected_attempt=expected_attempt,
+                    task=released,
+                    expected_version=None if released is None or snapshot is None else snapshot.version,
+                ):
+                    return
+            except StaleWriteError:
+                raise
+            except Exception:
+                if attempt == self._settings.record_attempts:
+                    raise
+                self._metrics.count("record_retried")
+                self._clock.sleep(self._settings.record_backoff.total_seconds() * attempt)
+            # The task moved, or the write failed (perhaps after taking effect): decide again on a fresh read.
+            try:
+                snapshot = self._store.get_task(ended.task_id, consistent=True)
+            except Exception:
+                log.warning("could not re-read the task", extra={"task_id": ended.task_id})
+        # Not StaleWriteError (that means a lost lease): the message must come back and record it again.
+        raise RuntimeError(f"task {ended.task_id} kept moving while run {ended.tracking_id} was recorded")
 
     def _publish_failed(self, task: Task | None, run: Run, error: Exception) -> FireOutcome:
         now = self._clock.now()
@@ -437,15 +471,8 @@ class FiringService:
             lease_until=None,
             error=reason or run.error or "gave up after the last attempt",
         )
-        finished_task = None
-        if task is not None and task.in_flight == run.scheduled_for and run.kind is RunKind.SCHEDULED:
-            finished_task = task.evolve(
-                in_flight=None, status=TaskStatus.FAILED if task.next_run_at is None else task.status
-            )
         try:
-            self._store.finish(
-                failed, expected_attempt=run.attempt, task=finished_task, expected_in_flight=run.scheduled_for
-            )
+            self._record(failed, expected_attempt=run.attempt, task=task)
         except StaleWriteError:
             return FireOutcome.DUPLICATE
         self._metrics.count("failed")
@@ -458,54 +485,82 @@ class FiringService:
     # ---- sweep: every minute, repair lost links and apply the misfire policy --------------------------
 
     def sweep(self) -> SweepReport:
+        """Read the whole due index, page by page (at most ``sweep_max_tasks`` a minute): a task the sweep
+        cannot move this minute (leased, or its repair link still lagging in the queue) never hides the
+        ones after it."""
         now = self._clock.now()
-        due = self._store.tasks_needing_attention(
-            now - self._settings.sweep_grace, limit=self._settings.sweep_batch
-        )
-        report = SweepReport(examined=len(due))
-        for task in due:
-            try:
-                report = self._sweep_one(task, now, report)
-            except Exception:  # one bad record must not stop the repair of the others
-                log.exception("sweep failed for a task", extra={"task_id": task.id})
-                report = _bump(report, errors=1)
+        report = SweepReport()
+        continuation = None
+        while report.examined < self._settings.sweep_max_tasks:
+            page = self._store.tasks_needing_attention(
+                now - self._settings.sweep_grace, limit=self._settings.sweep_batch, continuation=continuation
+            )
+            report = _bump(report, examined=len(page.items))
+            for task in page.items:
+                try:
+                    report = self._sweep_one(task, now, report)
+                except Exception:  # one bad record must not stop the repair of the others
+                    log.exception("sweep failed for a task", extra={"task_id": task.id})
+                    report = _bump(report, errors=1)
+            continuation = page.continuation
+            if continuation is None:
+                break
         return report
 
     def _sweep_one(self, task: Task, now: datetime, report: SweepReport) -> SweepReport:
         if task.in_flight is not None:
-            run = self._store.get_run(occurrence_tracking_id(task.id, task.in_flight))
-            if run is None or run.status is not RunStatus.RUNNING:
-                # The run ended but the task kept its mark (a finish that lost its task write): clear it, or
-                # the chain would answer 409 and wait forever.
-                cleared = task.evolve(
-                    in_flight=None, status=TaskStatus.COMPLETED if task.next_run_at is None else task.status
-                )
-                self._store.save_task(cleared, expected_version=task.version)
-                return _bump(report, resumed=1)
-            if run.lease_until is not None and run.lease_until > now:
-                return report
-            # Claimed but never finished (executor died, message dead-lettered): let a delivery resume it.
-            self._queue.enqueue(Link(task.id, task.version, task.in_flight), 0)
-            return _bump(report, resumed=1)
-        if task.next_run_at is None:
+            return self._sweep_in_flight(task, now, report)
+        if task.status is not TaskStatus.SCHEDULED or task.next_run_at is None:
             return report
-        latest, missed = self._latest_missed(task, now)
-        if task.misfire is MisfirePolicy.SKIP:
-            # Record the outage once and move the chain to the next future occurrence.
-            # The claim counts the occurrences that passed after next_run_at into the skipped run.
+        late = now - _due_since(task, task.next_run_at)
+        if task.misfire is MisfirePolicy.SKIP and late >= self._settings.sweep_grace:
+            # Record the outage once and move the chain to the next future occurrence. The claim decides the
+            # skip from the same instant, so nothing is published here (the sweeper has no topic).
             tracking_id = occurrence_tracking_id(task.id, task.next_run_at)
             outcome = self._claim(task, task.next_run_at, tracking_id, now)
-            if isinstance(outcome, _Ready):  # not skipped after all (the task was rescheduled meanwhile)
-                outcome = self._publish_now(outcome)
+            assert not isinstance(outcome, _Ready), "a sweep claim is always a skip"
             return _bump(report, skipped=1) if outcome is FireOutcome.SKIPPED else report
         # Fire once, late, for the latest missed occurrence; the others are coalesced into it.
-        moved = task.evolve(version=task.version + 1, next_run_at=latest, missed=task.missed + missed - 1)
-        try:
-            self._store.save_task(moved, expected_version=task.version)
-        except StaleWriteError:
-            return report  # the task changed meanwhile; its new link is current
-        self._queue.enqueue(Link(task.id, moved.version, latest), 0)
+        latest, missed = self._latest_missed(task, now)
+        version = task.version
+        if latest != task.next_run_at:
+            moved = task.evolve(version=task.version + 1, next_run_at=latest, missed=task.missed + missed - 1)
+            try:
+                self._store.save_task(moved, expected_version=task.version)
+            except StaleWriteError:
+                return report  # the task changed meanwhile; its new link is current
+            version = moved.version
+        # Re-sending the same occurrence bumps nothing: a repair link that lags in the queue stays good.
+        self._queue.enqueue(Link(task.id, version, latest), 0)
         return _bump(report, rearmed=1)
+
+    def _sweep_in_flight(self, task: Task, now: datetime, report: SweepReport) -> SweepReport:
+        assert task.in_flight is not None
+        tracking_id = task.in_flight_run or occurrence_tracking_id(task.id, task.in_flight)
+        run = self._store.get_run(tracking_id)
+        if run is None or run.status is not RunStatus.RUNNING:
+            # The run ended but the task kept its mark: clear it, from this very snapshot (a finish landing
+            # meanwhile bumps the version, and this write then loses), or the task would answer 409 forever.
+            cleared = task.evolve(
+                version=task.version + 1,
+                in_flight=None,
+                in_flight_run=None,
+                status=_status_after(task, run),
+            )
+            try:
+                self._store.save_task(cleared, expected_version=task.version)
+            except StaleWriteError:
+                return report
+            return _bump(report, resumed=1)
+        if run.lease_until is not None and run.lease_until > now:
+            return report
+        # Claimed but never finished (executor died, message dead-lettered): let a delivery resume it.
+        if run.kind is RunKind.MANUAL:
+            link = Link(task.id, task.version, run.scheduled_for, LinkKind.MANUAL, run.tracking_id)
+        else:
+            link = Link(task.id, task.version, run.scheduled_for)
+        self._queue.enqueue(link, 0)
+        return _bump(report, resumed=1)
 
     def _latest_missed(self, task: Task, now: datetime) -> tuple[datetime, int]:
         """The last occurrence at or before now, counting from next_run_at, and how many there were."""
@@ -534,18 +589,46 @@ def _is_early(ready: _Ready, now: datetime) -> bool:
 
 
 def _link_is_current(task: Task | None, link: Link) -> bool:
-    return (
-        task is not None
-        and task.status is TaskStatus.SCHEDULED
-        and task.version == link.version
-        and task.next_run_at == link.occurrence
-    )
+    return task is not None and task.status is TaskStatus.SCHEDULED and task.next_run_at == link.occurrence
+
+
+def _holds(task: Task, run: Run) -> bool:
+    """Whether the task's in-flight mark is this run (records from before in_flight_run name it by instant)."""
+    if task.in_flight_run is not None:
+        return task.in_flight_run == run.tracking_id
+    return run.kind is RunKind.SCHEDULED and task.in_flight == run.scheduled_for
+
+
+def _released(task: Task, ended: Run) -> Task:
+    """The task once ``ended`` is recorded: the mark cleared; a published occurrence counted; a one-time task
+    finished as its run did."""
+    changes: dict[str, object] = {"version": task.version + 1, "in_flight": None, "in_flight_run": None}
+    if ended.kind is RunKind.SCHEDULED:
+        if ended.status is RunStatus.COMPLETED:
+            changes["last_run_at"] = ended.scheduled_for
+            changes["fired_count"] = task.fired_count + 1
+        changes["status"] = _status_after(task, ended)
+    return task.evolve(**changes)
+
+
+def _status_after(task: Task, run: Run | None) -> TaskStatus:
+    """A one-time task (nothing left to arm) ends as its scheduled run did; anything else keeps its status."""
+    if task.next_run_at is not None or task.status is not TaskStatus.SCHEDULED:
+        return task.status  # a paused task has no next_run_at either, and keeps its status
+    if run is not None and run.kind is RunKind.MANUAL:
+        return task.status
+    if run is not None and run.status in (RunStatus.COMPLETED, RunStatus.SKIPPED):
+        return TaskStatus.COMPLETED
+    if run is None or run.status is RunStatus.FAILED:
+        return TaskStatus.FAILED
+    return task.status
 
 
 def _due_since(task: Task, occurrence: datetime) -> datetime:
     """When punctual became due to fire ``occurrence``: the instant itself, or, for an instant already past
-    when it was scheduled (a past ``at`` fires at once), the moment it was scheduled."""
-    return max(occurrence, task.updated_at)
+    when a schedule change set it (a past ``at`` fires at once), the moment of that change. A PATCH of
+    anything but the schedule leaves it alone."""
+    return max(occurrence, task.schedule_changed_at or task.created_at)
 
 
 def _milliseconds(delta: timedelta) -> int:

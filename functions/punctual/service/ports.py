@@ -80,9 +80,14 @@ class TaskStore(Protocol):
         in as few round trips as the store allows (the executor's hot path: one for a whole delivered batch)."""
         ...
 
-    def claim(self, task: Task, *, expected_version: int, run: Run) -> None:
-        """Atomically: save ``task`` iff version == expected_version, and put ``run`` iff no run with its
-        tracking id exists. StaleWriteError if the task moved; AlreadyExistsError if the run exists."""
+    def claim(
+        self, task: Task, *, expected_version: int, run: Run, expected_attempt: int | None = None
+    ) -> None:
+        """Atomically: save ``task`` iff its stored version == expected_version, and save ``run`` iff no run
+        with its tracking id exists (``expected_attempt`` None: a new claim) or the stored run is at
+        ``expected_attempt`` (a manual start or a take-over). StaleWriteError if the task or the run moved;
+        AlreadyExistsError if a new claim's run exists. Every start of a publish goes through here, so a
+        cancel (which writes the task at the version it read) can never slip between a check and a publish."""
         ...
 
     def put_run(self, run: Run) -> None:
@@ -96,20 +101,26 @@ class TaskStore(Protocol):
         ...
 
     def finish(
-        self, run: Run, *, expected_attempt: int, task: Task | None, expected_in_flight: datetime | None
+        self, run: Run, *, expected_attempt: int, task: Task | None, expected_version: int | None
     ) -> bool:
-        """Save the finished run (fenced by attempt) and, when ``task`` is given, save it too iff the stored
-        task's ``in_flight`` still equals ``expected_in_flight``. Returns False when only the run was saved
-        because the task moved on (a newer claim). StaleWriteError if the run's attempt moved."""
+        """Save the finished run iff the stored run is at ``expected_attempt`` (StaleWriteError otherwise: the
+        lease was lost) and, when ``task`` is given, atomically save it too iff the stored task is at
+        ``expected_version``. Returns False, having written nothing, when only the task's version moved:
+        the caller re-reads the task and tries again."""
         ...
 
     def list_runs(self, task_id: str, *, limit: int, continuation: dict[str, Any] | None) -> StorePage[Run]:
         """Runs of one task, newest ``triggered_at`` first."""
         ...
 
-    def tasks_needing_attention(self, before: datetime, *, limit: int) -> list[Task]:
-        """Live tasks whose wake-up instant (``in_flight`` if set, else ``next_run_at``) is <= before.
-        Served by the sparse due index (Query per shard, never Scan)."""
+    def tasks_needing_attention(
+        self, before: datetime, *, limit: int, continuation: dict[str, Any] | None = None
+    ) -> StorePage[Task]:
+        """Tasks with a wake-up instant (``in_flight`` if set, else ``next_run_at``) <= before: scheduled
+        ones, and paused ones with a run in flight. At most ``limit``, oldest wake-up first, read
+        consistently; the continuation pages on through the rest of the due index (the sweeper reads all of
+        it, so entries it cannot move this minute never hide the ones after them). Served by the sparse due
+        index (Query per shard, never Scan)."""
         ...
 
 

@@ -17,10 +17,17 @@ class ServiceSettings:
     # How long a claimed run belongs to one executor invocation before another delivery may take over.
     lease: timedelta = timedelta(seconds=60)
     max_attempts: int = 5  # publish attempts per run before it is marked failed
+    # Recording a published run is retried in process this many times, backing off by record_backoff more
+    # each time: only when all fail is the message redelivered and the event published again (P1's window).
+    record_attempts: int = 3
+    record_backoff: timedelta = timedelta(milliseconds=100)
     run_retention: timedelta = timedelta(days=30)  # run records expire (DynamoDB TTL) after this
-    # The sweeper treats a task as lost/missed once its wake-up instant is this far in the past.
-    sweep_grace: timedelta = timedelta(seconds=90)
-    sweep_batch: int = 100
+    # The sweeper treats a task as lost/missed once its wake-up instant is this far in the past. Longer than
+    # the delay queue's 90 s visibility timeout plus a sweep: a delivery that failed transiently comes back
+    # before its occurrence counts as missed (so a skip policy never turns a retry into a skip).
+    sweep_grace: timedelta = timedelta(seconds=150)
+    sweep_batch: int = 100  # due tasks read per page
+    sweep_max_tasks: int = 2_000  # due tasks examined per sweep (pages of sweep_batch)
     max_missed_count: int = 100_000  # bound on counting missed occurrences of a long outage
     default_page_size: int = 50
     max_page_size: int = 100

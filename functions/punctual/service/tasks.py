@@ -111,6 +111,7 @@ class TaskService:
             created_at=now,
             updated_at=now,
             next_run_at=next_run_at,
+            schedule_changed_at=now,
             name=name,
             message=message,
             metadata=metadata,
@@ -236,6 +237,7 @@ class TaskService:
             changes["next_run_at"] = upcoming if status is TaskStatus.SCHEDULED else None
             changes["status"] = status
             changes["missed"] = 0  # occurrences coalesced into the old next_run_at no longer apply
+            changes["schedule_changed_at"] = now  # lateness counts from here for an instant already past
             if schedule is not None:
                 changes["schedule"] = schedule
         return task.evolve(**changes)
@@ -252,10 +254,10 @@ class TaskService:
         return self._adjusted_recurrence(task, command, now)
 
     def _already_fired_at(self, task: Task, instant: datetime) -> bool:
-        """Re-firing an instant that already has a run would collide with that run's claim and with the
-        dedup key subscribers already saw."""
-        if task.last_run_at is None:  # never fired: no run to collide with, no read needed
-            return False
+        """Re-firing an instant that already has a run (completed, failed or skipped) would collide with that
+        run's claim and with the dedup key subscribers already saw: the new link would meet the old run and
+        stop, and the chain with it. One read, whatever the task's history (a skipped or failed occurrence
+        leaves ``last_run_at`` unset)."""
         return self._store.get_run(occurrence_tracking_id(task.id, instant)) is not None
 
     def _parse_replacement(self, task: Task, command: UpdateTask, now: datetime) -> Schedule:

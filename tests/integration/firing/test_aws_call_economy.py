@@ -32,7 +32,9 @@ def test_each_operation_makes_the_fewest_aws_calls(stack: Stack) -> None:
     assert calls["run now"] == {"dynamodb.GetItem": 1, "dynamodb.PutItem": 1, "sqs.SendMessage": 1}
     assert calls["fire, run now"] == {
         "dynamodb.BatchGetItem": 1,
-        "dynamodb.PutItem": 2,  # start (lease), finish: no task write for a manual run
+        # start, finish: each writes the run and the task with it (the start marks the run in flight on the
+        # task, so a cancel meanwhile is 409; the finish clears the mark), each conditional on the task
+        "dynamodb.TransactWriteItems": 2,
         "sns.PublishBatch": 1,
     }
     assert calls["get run"] == {"dynamodb.GetItem": 1}

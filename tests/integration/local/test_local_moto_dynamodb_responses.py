@@ -60,11 +60,11 @@ def test_the_store_s_responses_serialize_the_same_both_ways(
     assert store.get_tasks_and_runs([(task.id, run.tracking_id), ("f" * 32, "e" * 32)])[0] == (claimed, run)
     page = store.query_tasks(TENANT_A, TaskFilter(), limit=2, continuation=None)
     assert len(page.items) == 2 and page.continuation  # LastEvaluatedKey in the response
-    store.finish(
+    assert store.finish(
         run.evolve(lease_until=None),
         expected_attempt=run.attempt,
-        task=claimed.evolve(in_flight=None),
-        expected_in_flight=run.scheduled_for,
+        task=claimed.evolve(version=claimed.version + 1, in_flight=None),
+        expected_version=claimed.version,
     )
     store.delete_task(tasks[4])
 

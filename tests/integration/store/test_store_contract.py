@@ -42,6 +42,20 @@ def all_tasks(store: TaskStore, context: Context, task_filter: TaskFilter, *, li
     raise AssertionError("pagination did not terminate")
 
 
+def all_due(store: TaskStore, before: Any, *, limit: int) -> list[Task]:
+    """Every page of the due index, in order (the sweeper's walk)."""
+    found: list[Task] = []
+    continuation: dict[str, Any] | None = None
+    for _ in range(200):
+        page = store.tasks_needing_attention(before, limit=limit, continuation=continuation)
+        assert len(page.items) <= limit
+        found.extend(page.items)
+        if page.continuation is None:
+            return found
+        continuation = json.loads(json.dumps(page.continuation))
+    raise AssertionError("pagination did not terminate")
+
+
 def all_runs(store: TaskStore, task_id: str, *, limit: int) -> list[Run]:
     found: list[Run] = []
     continuation: dict[str, Any] | None = None
@@ -160,6 +174,34 @@ def test_claim(any_store: TaskStore) -> None:
     assert any_store.get_tasks_and_runs([(task.id, run.tracking_id)])[0] == (claimed(task), run)
 
 
+def test_claim_expecting_an_attempt(any_store: TaskStore) -> None:
+    """A manual start or a take-over: the run exists, and is replaced only at the attempt it was read at."""
+    task = make_task(version=4, schedule_changed_at=T0)
+    any_store.create_task(task)
+    run = make_run(task, kind=RunKind.MANUAL, status=RunStatus.PENDING, attempt=0, lease_until=None)
+    any_store.put_run(run)
+    started = run.evolve(status=RunStatus.RUNNING, attempt=1, lease_until=NOW)
+    holding = task.evolve(version=5, in_flight=run.scheduled_for, in_flight_run=run.tracking_id)
+
+    with pytest.raises(StaleWriteError):  # the run moved on
+        any_store.claim(holding, expected_version=4, run=started, expected_attempt=1)
+    with pytest.raises(StaleWriteError):  # the task moved on
+        any_store.claim(holding, expected_version=3, run=started, expected_attempt=0)
+    with pytest.raises(StaleWriteError):  # no such run: it is at no attempt (never AlreadyExists)
+        any_store.claim(holding, expected_version=4, run=make_run(task), expected_attempt=0)
+    assert any_store.get_tasks_and_runs([(task.id, run.tracking_id)])[0] == (task, run)
+
+    any_store.claim(holding, expected_version=4, run=started, expected_attempt=0)
+    assert any_store.get_tasks_and_runs([(task.id, run.tracking_id)])[0] == (holding, started)
+    with pytest.raises(StaleWriteError):  # the same start again: both moved
+        any_store.claim(holding, expected_version=4, run=started, expected_attempt=0)
+
+    taken = started.evolve(attempt=2)
+    again = holding.evolve(version=6)
+    any_store.claim(again, expected_version=5, run=taken, expected_attempt=1)
+    assert any_store.get_tasks_and_runs([(task.id, run.tracking_id)])[0] == (again, taken)
+
+
 def test_runs_put_save_and_history(any_store: TaskStore) -> None:
     task = make_task()
     runs = [make_run(task, triggered_at=T0 + timedelta(minutes=index)) for index in range(5)]
@@ -185,58 +227,74 @@ def test_finish(any_store: TaskStore) -> None:
     task = make_task(version=4)
     any_store.create_task(task)
     run = make_run(task)
-    any_store.claim(claimed(task), expected_version=4, run=run)
-    done = claimed(task).evolve(in_flight=None, fired_count=1)
+    holding = claimed(task).evolve(in_flight_run=run.tracking_id)
+    any_store.claim(holding, expected_version=4, run=run)
+    done = holding.evolve(version=6, in_flight=None, in_flight_run=None, fired_count=1)
 
-    # The attempt moved: nothing is saved.
-    with pytest.raises(StaleWriteError):
-        any_store.finish(completed(run), expected_attempt=2, task=done, expected_in_flight=OCCURRENCE)
-    assert any_store.get_tasks_and_runs([(task.id, run.tracking_id)])[0] == (claimed(task), run)
+    # The attempt moved: nothing is saved, whether or not the task's version holds.
+    for expected_version in (5, 4):
+        with pytest.raises(StaleWriteError):
+            any_store.finish(completed(run), expected_attempt=2, task=done, expected_version=expected_version)
+    assert any_store.get_tasks_and_runs([(task.id, run.tracking_id)])[0] == (holding, run)
 
-    # The task's in_flight moved: only the run is saved.
-    assert any_store.finish(completed(run), expected_attempt=1, task=done, expected_in_flight=T0) is False
-    assert any_store.get_tasks_and_runs([(task.id, run.tracking_id)])[0] == (claimed(task), completed(run))
+    # Only the task's version moved: nothing is saved, not even the run (the caller re-reads the task).
+    assert any_store.finish(completed(run), expected_attempt=1, task=done, expected_version=4) is False
+    assert any_store.get_tasks_and_runs([(task.id, run.tracking_id)])[0] == (holding, run)
 
     # Both conditions hold: both are saved.
     again = completed(run).evolve(attempt=2)
-    assert any_store.finish(again, expected_attempt=1, task=done, expected_in_flight=OCCURRENCE) is True
+    assert any_store.finish(again, expected_attempt=1, task=done, expected_version=5) is True
     assert any_store.get_tasks_and_runs([(task.id, run.tracking_id)])[0] == (done, again)
 
     # No task to touch (manual runs), and a task that is gone.
     manual = make_run(task, kind=RunKind.MANUAL)
     any_store.put_run(manual)
-    assert any_store.finish(completed(manual), expected_attempt=1, task=None, expected_in_flight=None) is True
+    assert any_store.finish(completed(manual), expected_attempt=1, task=None, expected_version=None) is True
+    assert any_store.get_run(manual.tracking_id) == completed(manual)
+    assert any_store.get_task(task.id) == done
     orphan = make_run(make_task())
     any_store.put_run(orphan)
     gone = make_task()
-    assert (
-        any_store.finish(completed(orphan), expected_attempt=1, task=gone, expected_in_flight=None) is False
-    )
+    assert any_store.finish(completed(orphan), expected_attempt=1, task=gone, expected_version=1) is False
     assert any_store.get_task(gone.id) is None
+    assert any_store.get_run(orphan.tracking_id) == orphan  # nothing written
+    assert any_store.finish(completed(orphan), expected_attempt=1, task=None, expected_version=None) is True
     assert any_store.get_run(orphan.tracking_id) == completed(orphan)
 
 
 def test_tasks_needing_attention(any_store: TaskStore) -> None:
     due = [make_task(next_run_at=NOW - timedelta(minutes=minutes)) for minutes in (7, 1, 30, 12, 0)]
+    due.append(make_task(next_run_at=NOW - timedelta(minutes=7)))  # a tie: the id orders it
     stuck = make_task(next_run_at=NOW + timedelta(hours=1), in_flight=NOW - timedelta(minutes=20))
+    manual = make_task(  # paused, with a manual run in flight
+        status=TaskStatus.PAUSED,
+        next_run_at=None,
+        in_flight=NOW - timedelta(minutes=3),
+        in_flight_run="f" * 32,
+    )
     not_due = [
         make_task(next_run_at=NOW + timedelta(microseconds=1)),
         make_task(next_run_at=NOW - timedelta(hours=1), in_flight=NOW + timedelta(minutes=1)),
         make_task(next_run_at=None),
+        make_task(status=TaskStatus.PAUSED, next_run_at=None, in_flight=NOW + timedelta(seconds=1)),
         *(
             make_task(next_run_at=NOW - timedelta(minutes=5), status=status)
             for status in (TaskStatus.PAUSED, TaskStatus.CANCELLED, TaskStatus.COMPLETED, TaskStatus.FAILED)
         ),
     ]
-    for task in [*due, stuck, *not_due]:
+    for task in [*due, stuck, manual, *not_due]:
         any_store.create_task(task)
 
     def wake(task: Task) -> Any:
         return task.in_flight or task.next_run_at
 
-    expected = sorted([*due, stuck], key=lambda task: (wake(task), task.id))
-    assert any_store.tasks_needing_attention(NOW, limit=100) == expected
-    assert any_store.tasks_needing_attention(NOW, limit=3) == expected[:3]
+    expected = sorted([*due, stuck, manual], key=lambda task: (wake(task), task.id))
+    whole = any_store.tasks_needing_attention(NOW, limit=100)
+    assert whole.items == expected and whole.continuation is None
+    first = any_store.tasks_needing_attention(NOW, limit=3)
+    assert first.items == expected[:3] and first.continuation is not None
+    for limit in (1, 2, 3, 7, 8, 100):  # every due task once, oldest first, however it is paged
+        assert all_due(any_store, NOW, limit=limit) == expected
 
 
 def test_get_tasks_and_runs_answers_each_pair_in_order(any_store: TaskStore) -> None:

@@ -13,6 +13,7 @@ from punctual.adapters import dynamodb_schema as schema
 from punctual.adapters.dynamodb_store import DynamoDbTaskStore
 from punctual.domain.errors import ThrottledError
 from punctual.domain.model import Task, TaskStatus
+from punctual.service.ports import StorePage
 
 from tests.integration.store.records import T0, make_task, new_id
 from tests.support.aws_calls import count_aws_calls
@@ -34,6 +35,20 @@ def ids(tasks: list[Task]) -> list[str]:
     return [task.id for task in tasks]
 
 
+def last(page: StorePage[Task]) -> StorePage[Task]:
+    """``page``, having checked it is the last one (no continuation: nothing more is due)."""
+    assert page.continuation is None, page.continuation
+    return page
+
+
+def every_page(store: DynamoDbTaskStore, before: datetime, *, limit: int) -> list[StorePage[Task]]:
+    pages = [store.tasks_needing_attention(before, limit=limit)]
+    while pages[-1].continuation is not None:
+        assert len(pages) < 100, "the continuation does not move on"
+        pages.append(store.tasks_needing_attention(before, limit=limit, continuation=pages[-1].continuation))
+    return pages
+
+
 def test_due_tasks_come_oldest_first_across_shards(store: DynamoDbTaskStore, dynamodb_client: Any) -> None:
     tasks = [
         due_task(NOW - timedelta(minutes=minutes), task_id=f"{0xA11000 + minutes:032x}")
@@ -45,7 +60,7 @@ def test_due_tasks_come_oldest_first_across_shards(store: DynamoDbTaskStore, dyn
     assert len(shards) > 1  # the scenario really spans shards
 
     with count_aws_calls(dynamodb_client) as calls:
-        due = store.tasks_needing_attention(NOW, limit=100)
+        due = last(store.tasks_needing_attention(NOW, limit=100)).items
 
     assert ids(due) == ids(sorted(tasks, key=lambda task: task.next_run_at or NOW))
     assert due == sorted(tasks, key=lambda task: task.next_run_at or NOW)  # whole tasks, every field
@@ -59,7 +74,7 @@ def test_the_bound_is_inclusive_and_later_tasks_are_left_out(store: DynamoDbTask
     for task in (exactly, just_after, later):
         store.create_task(task)
 
-    assert ids(store.tasks_needing_attention(NOW, limit=10)) == [exactly.id]
+    assert ids(last(store.tasks_needing_attention(NOW, limit=10)).items) == [exactly.id]
 
 
 def test_limit_keeps_the_oldest_across_all_shards(store: DynamoDbTaskStore) -> None:
@@ -67,27 +82,122 @@ def test_limit_keeps_the_oldest_across_all_shards(store: DynamoDbTaskStore) -> N
     for task in tasks:
         store.create_task(task)
 
-    due = store.tasks_needing_attention(NOW, limit=5)
+    page = store.tasks_needing_attention(NOW, limit=5)
 
-    assert ids(due) == ids(sorted(tasks, key=lambda task: task.next_run_at or NOW)[:5])
+    oldest = sorted(tasks, key=lambda task: task.next_run_at or NOW)[:5]
+    assert ids(page.items) == ids(oldest)
+    assert page.continuation == {"after": schema.index_sort(oldest[-1].next_run_at or NOW, oldest[-1].id)}
+
+
+def test_exactly_limit_due_tasks_leave_no_continuation(store: DynamoDbTaskStore) -> None:
+    tasks = [due_task(NOW - timedelta(seconds=seconds)) for seconds in range(1, 6)]
+    for task in tasks:
+        store.create_task(task)
+    store.create_task(due_task(NOW + timedelta(seconds=1)))  # not due: no reason to page on
+
+    page = store.tasks_needing_attention(NOW, limit=5)
+
+    assert page == StorePage(sorted(tasks, key=lambda task: task.next_run_at or NOW), None)
+
+
+def test_paging_returns_every_due_task_once_oldest_first(
+    store: DynamoDbTaskStore, dynamodb_client: Any
+) -> None:
+    # Pairs of tasks share a wake-up (the id orders them), and the tasks span every shard.
+    tasks = [
+        due_task(NOW - timedelta(minutes=30 - index // 2), task_id=f"{0xFA6E000 + index:032x}")
+        for index in range(23)
+    ]
+    for task in tasks:
+        store.create_task(task)
+    store.create_task(due_task(NOW + timedelta(minutes=1)))  # not due
+    assert {schema.due_shard(task.id, 4) for task in tasks} == set(range(4))
+    expected = sorted(tasks, key=lambda task: schema.index_sort(task.next_run_at or NOW, task.id))
+
+    with count_aws_calls(dynamodb_client) as calls:
+        pages = every_page(store, NOW, limit=5)
+
+    assert [len(page.items) for page in pages] == [5, 5, 5, 5, 3]
+    assert [task for page in pages for task in page.items] == expected  # each once, in order
+    for page in pages[:-1]:
+        assert page.continuation == {
+            "after": schema.index_sort(page.items[-1].next_run_at or NOW, page.items[-1].id)
+        }
+    assert calls.counts == {"dynamodb.Query": 4 * len(pages), "dynamodb.BatchGetItem": len(pages)}
+
+
+def test_paging_one_task_at_a_time_within_one_shard(store: DynamoDbTaskStore) -> None:
+    # Every due entry sits in one shard, so no other shard's answer shows that more follow: that shard's
+    # own must. And the continuation's entry is the lower bound of the next Query (BETWEEN is inclusive):
+    # it must not come back, nor cost the page its task.
+    shard_of_first = schema.due_shard(f"{0xB0B000:032x}", 4)
+    same_shard = [
+        f"{n:032x}" for n in range(0xB0B000, 0xB0B100) if schema.due_shard(f"{n:032x}", 4) == shard_of_first
+    ][:4]
+    tasks = [due_task(NOW - timedelta(seconds=10), task_id=task_id) for task_id in same_shard]
+    for task in tasks:
+        store.create_task(task)
+
+    pages = every_page(store, NOW, limit=1)
+
+    assert [ids(page.items) for page in pages] == [[task.id] for task in sorted(tasks, key=lambda t: t.id)]
+
+
+def test_a_continuation_not_of_the_due_index_is_refused(store: DynamoDbTaskStore) -> None:
+    with pytest.raises(ValueError):
+        store.tasks_needing_attention(NOW, limit=10, continuation={"PK": {"S": "TASK#x"}})
 
 
 @pytest.mark.parametrize(
     "status", [TaskStatus.PAUSED, TaskStatus.CANCELLED, TaskStatus.COMPLETED, TaskStatus.FAILED]
 )
-def test_only_scheduled_tasks_are_in_the_index(
+def test_only_scheduled_tasks_and_paused_ones_in_flight_are_in_the_index(
     store: DynamoDbTaskStore, dynamodb_client: Any, table: str, status: TaskStatus
 ) -> None:
     task = due_task(NOW - timedelta(minutes=1), status=status)
     store.create_task(task)
 
-    assert store.tasks_needing_attention(NOW, limit=10) == []
+    assert store.tasks_needing_attention(NOW, limit=10) == StorePage([], None)
     assert schema.GSI2_PARTITION_KEY not in raw_task(dynamodb_client, table, task.id)
+
+
+@pytest.mark.parametrize("status", [TaskStatus.CANCELLED, TaskStatus.COMPLETED, TaskStatus.FAILED])
+def test_an_ended_task_with_an_in_flight_mark_is_not_in_the_index(
+    store: DynamoDbTaskStore, dynamodb_client: Any, table: str, status: TaskStatus
+) -> None:
+    task = due_task(None, status=status, in_flight=NOW - timedelta(minutes=1), in_flight_run=new_id())
+    store.create_task(task)
+
+    assert store.tasks_needing_attention(NOW, limit=10) == StorePage([], None)
+    assert schema.GSI2_PARTITION_KEY not in raw_task(dynamodb_client, table, task.id)
+
+
+def test_a_paused_task_with_a_manual_run_in_flight_is_in_the_index(
+    store: DynamoDbTaskStore, dynamodb_client: Any, table: str
+) -> None:
+    in_flight = due_task(
+        NOW + timedelta(hours=1),  # the paused schedule's own instant does not count
+        status=TaskStatus.PAUSED,
+        in_flight=NOW - timedelta(minutes=1),
+        in_flight_run=new_id(),
+    )
+    not_yet = due_task(None, status=TaskStatus.PAUSED, in_flight=NOW + timedelta(seconds=1))
+    for task in (in_flight, not_yet):
+        store.create_task(task)
+
+    assert store.tasks_needing_attention(NOW, limit=10) == StorePage([in_flight], None)
+    item = raw_task(dynamodb_client, table, in_flight.id)
+    assert item[schema.GSI2_SORT_KEY]["S"] == schema.index_sort(NOW - timedelta(minutes=1), in_flight.id)
+
+    released = in_flight.evolve(version=2, in_flight=None, in_flight_run=None)
+    store.save_task(released, expected_version=1)
+    assert store.tasks_needing_attention(NOW, limit=10) == StorePage([], None)
+    assert schema.GSI2_PARTITION_KEY not in raw_task(dynamodb_client, table, in_flight.id)
 
 
 def test_a_task_without_a_wake_up_is_not_in_the_index(store: DynamoDbTaskStore) -> None:
     store.create_task(due_task(None))
-    assert store.tasks_needing_attention(NOW + timedelta(days=400), limit=10) == []
+    assert store.tasks_needing_attention(NOW + timedelta(days=400), limit=10) == StorePage([], None)
 
 
 def test_in_flight_wins_over_next_run_at(store: DynamoDbTaskStore) -> None:
@@ -96,7 +206,7 @@ def test_in_flight_wins_over_next_run_at(store: DynamoDbTaskStore) -> None:
     for task in (stuck, not_yet):
         store.create_task(task)
 
-    assert ids(store.tasks_needing_attention(NOW, limit=10)) == [stuck.id]
+    assert ids(last(store.tasks_needing_attention(NOW, limit=10)).items) == [stuck.id]
 
 
 def test_saving_a_task_moves_it_in_and_out_of_the_index(store: DynamoDbTaskStore) -> None:
@@ -104,12 +214,12 @@ def test_saving_a_task_moves_it_in_and_out_of_the_index(store: DynamoDbTaskStore
     store.create_task(task)
     paused = task.evolve(status=TaskStatus.PAUSED, version=2)
     store.save_task(paused, expected_version=1)
-    assert store.tasks_needing_attention(NOW, limit=10) == []
+    assert store.tasks_needing_attention(NOW, limit=10) == StorePage([], None)
 
     resumed = paused.evolve(status=TaskStatus.SCHEDULED, version=3, next_run_at=NOW + timedelta(minutes=1))
     store.save_task(resumed, expected_version=2)
-    assert store.tasks_needing_attention(NOW, limit=10) == []
-    assert store.tasks_needing_attention(NOW + timedelta(minutes=1), limit=10) == [resumed]
+    assert store.tasks_needing_attention(NOW, limit=10) == StorePage([], None)
+    assert store.tasks_needing_attention(NOW + timedelta(minutes=1), limit=10) == StorePage([resumed], None)
 
 
 def test_the_shard_count_is_honoured(table: str, dynamodb_client: Any) -> None:
@@ -123,7 +233,7 @@ def test_the_shard_count_is_honoured(table: str, dynamodb_client: Any) -> None:
         store.create_task(task)
 
     with count_aws_calls(dynamodb_client) as calls:
-        due = store.tasks_needing_attention(NOW, limit=100)
+        due = last(store.tasks_needing_attention(NOW, limit=100)).items
 
     assert len(due) == len(tasks)
     assert calls.counts == {"dynamodb.Query": 7, "dynamodb.BatchGetItem": 1}
@@ -140,7 +250,7 @@ def test_nothing_due_reads_no_tasks(store: DynamoDbTaskStore, dynamodb_client: A
     store.create_task(due_task(NOW + timedelta(minutes=1)))
 
     with count_aws_calls(dynamodb_client) as calls:
-        assert store.tasks_needing_attention(NOW, limit=10) == []
+        assert store.tasks_needing_attention(NOW, limit=10) == StorePage([], None)
     assert calls.counts == {"dynamodb.Query": 4}
 
 
@@ -186,7 +296,19 @@ def test_the_re_read_task_decides_not_the_index(
     indexed = due_task(NOW - timedelta(minutes=1))
     store_lagging_index(dynamodb_client, table, indexed, indexed.evolve(version=2, **moved_on))
 
-    assert store.tasks_needing_attention(NOW, limit=10) == [still_due]
+    assert store.tasks_needing_attention(NOW, limit=10) == StorePage([still_due], None)
+
+
+def test_a_re_read_task_paused_with_a_run_in_flight_is_still_due(
+    store: DynamoDbTaskStore, dynamodb_client: Any, table: str
+) -> None:
+    indexed = due_task(NOW - timedelta(minutes=1))
+    current = indexed.evolve(
+        version=2, status=TaskStatus.PAUSED, in_flight=NOW - timedelta(seconds=30), in_flight_run=new_id()
+    )
+    store_lagging_index(dynamodb_client, table, indexed, current)
+
+    assert store.tasks_needing_attention(NOW, limit=10) == StorePage([current], None)
 
 
 def index_entry(task_id: str, wake: datetime) -> dict[str, Any]:
@@ -222,7 +344,7 @@ def test_a_task_deleted_since_the_index_saw_it_is_dropped(
     store.create_task(kept)
     add_to_due_index_answers(dynamodb_client, index_entry(new_id(), NOW - timedelta(minutes=3)))
 
-    assert store.tasks_needing_attention(NOW, limit=10) == [kept]
+    assert store.tasks_needing_attention(NOW, limit=10) == StorePage([kept], None)
 
 
 def test_a_task_seen_twice_in_the_index_is_read_and_returned_once(
@@ -236,7 +358,7 @@ def test_a_task_seen_twice_in_the_index_is_read_and_returned_once(
     )
 
     with count_aws_calls(dynamodb_client) as calls:
-        assert store.tasks_needing_attention(NOW, limit=10) == [task]
+        assert store.tasks_needing_attention(NOW, limit=10) == StorePage([task], None)
     assert calls.counts == {"dynamodb.Query": 4, "dynamodb.BatchGetItem": 1}
 
 
@@ -250,7 +372,7 @@ def test_a_re_read_task_is_ordered_by_its_current_wake_up(
     moved = indexed.evolve(version=2, in_flight=NOW - timedelta(minutes=1))
     store_lagging_index(dynamodb_client, table, indexed, moved)
 
-    assert store.tasks_needing_attention(NOW, limit=10) == [first, moved]
+    assert store.tasks_needing_attention(NOW, limit=10) == StorePage([first, moved], None)
 
 
 def test_more_than_a_hundred_due_tasks_are_read_in_chunks_of_a_hundred(
@@ -261,9 +383,10 @@ def test_more_than_a_hundred_due_tasks_are_read_in_chunks_of_a_hundred(
         store.create_task(task)
 
     with count_aws_calls(dynamodb_client) as calls:
-        due = store.tasks_needing_attention(NOW, limit=120)
+        page = store.tasks_needing_attention(NOW, limit=120)
 
-    assert due == sorted(tasks, key=lambda task: task.next_run_at or NOW)[:120]
+    assert page.items == sorted(tasks, key=lambda task: task.next_run_at or NOW)[:120]
+    assert page.continuation is not None  # 30 more are due
     assert calls.counts == {"dynamodb.Query": 4, "dynamodb.BatchGetItem": 2}
 
 
@@ -283,9 +406,9 @@ def test_keys_left_unprocessed_are_read_again(store: DynamoDbTaskStore, dynamodb
     dynamodb_client.meta.events.register("before-call.dynamodb.BatchGetItem", throttle_first_call)
 
     with count_aws_calls(dynamodb_client) as calls:
-        due = store.tasks_needing_attention(NOW, limit=10)
+        page = store.tasks_needing_attention(NOW, limit=10)
 
-    assert due == sorted(tasks, key=lambda task: task.next_run_at or NOW)
+    assert page == StorePage(sorted(tasks, key=lambda task: task.next_run_at or NOW), None)
     assert calls.counts == {"dynamodb.Query": 4, "dynamodb.BatchGetItem": 2}
 
 

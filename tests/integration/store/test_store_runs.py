@@ -10,7 +10,7 @@ import pytest
 from punctual.adapters import dynamodb_schema as schema
 from punctual.adapters.dynamodb_store import DynamoDbTaskStore
 from punctual.domain.errors import AlreadyExistsError, StaleWriteError
-from punctual.domain.model import Run, RunKind, RunStatus, Task
+from punctual.domain.model import Run, RunKind, RunStatus, Task, TaskStatus
 
 from tests.integration.store.records import T0, make_run, make_task
 from tests.support.aws_calls import count_aws_calls
@@ -215,6 +215,59 @@ def test_a_claim_that_loses_both_conditions_reports_the_moved_task(store: Dynamo
         store.claim(claimed(task), expected_version=4, run=run)
 
 
+def test_a_claim_expecting_an_attempt_replaces_task_and_run_in_one_transaction(
+    store: DynamoDbTaskStore, dynamodb_client: Any
+) -> None:
+    task = make_task(version=4)
+    store.create_task(task)
+    run = make_run(task, kind=RunKind.MANUAL, status=RunStatus.PENDING, attempt=0, lease_until=None)
+    store.put_run(run)
+    started = run.evolve(status=RunStatus.RUNNING, attempt=1, lease_until=FIRED + timedelta(seconds=60))
+    holding = task.evolve(version=5, in_flight=run.scheduled_for, in_flight_run=run.tracking_id)
+
+    with count_aws_calls(dynamodb_client) as calls:
+        store.claim(holding, expected_version=4, run=started, expected_attempt=0)
+
+    assert calls.counts == {"dynamodb.TransactWriteItems": 1}
+    assert store.get_tasks_and_runs([(task.id, run.tracking_id)])[0] == (holding, started)
+
+
+@pytest.mark.parametrize(
+    ("expected_version", "expected_attempt"),
+    [(4, 1), (3, 0), (3, 1)],
+    ids=["run-moved", "task-moved", "both-moved"],
+)
+def test_a_claim_expecting_an_attempt_that_loses_a_condition_is_stale_and_writes_nothing(
+    store: DynamoDbTaskStore, expected_version: int, expected_attempt: int
+) -> None:
+    task = make_task(version=4)
+    store.create_task(task)
+    run = make_run(task, attempt=0)
+    store.put_run(run)
+    holding = task.evolve(version=5, in_flight=run.scheduled_for, in_flight_run=run.tracking_id)
+
+    with pytest.raises(StaleWriteError):
+        store.claim(
+            holding,
+            expected_version=expected_version,
+            run=run.evolve(attempt=1),
+            expected_attempt=expected_attempt,
+        )
+
+    assert store.get_tasks_and_runs([(task.id, run.tracking_id)])[0] == (task, run)
+
+
+def test_a_claim_expecting_an_attempt_of_a_missing_run_is_stale(store: DynamoDbTaskStore) -> None:
+    task = make_task(version=4)
+    store.create_task(task)
+    run = make_run(task)
+
+    with pytest.raises(StaleWriteError):
+        store.claim(claimed(task), expected_version=4, run=run, expected_attempt=0)
+
+    assert store.get_tasks_and_runs([(task.id, run.tracking_id)])[0] == (task, None)
+
+
 # --- finish ------------------------------------------------------------------------------------------
 
 
@@ -223,12 +276,10 @@ def test_finish_saves_run_and_task_in_one_transaction(store: DynamoDbTaskStore, 
     store.create_task(task)
     run = make_run(task)
     store.claim(claimed(task), expected_version=4, run=run)
-    done_task = claimed(task).evolve(in_flight=None, last_run_at=OCCURRENCE, fired_count=1)
+    done_task = claimed(task).evolve(version=6, in_flight=None, last_run_at=OCCURRENCE, fired_count=1)
 
     with count_aws_calls(dynamodb_client) as calls:
-        saved = store.finish(
-            completed(run), expected_attempt=1, task=done_task, expected_in_flight=OCCURRENCE
-        )
+        saved = store.finish(completed(run), expected_attempt=1, task=done_task, expected_version=5)
 
     assert saved is True
     assert calls.counts == {"dynamodb.TransactWriteItems": 1}
@@ -240,52 +291,65 @@ def test_finish_without_a_task_is_one_fenced_put(store: DynamoDbTaskStore, dynam
     store.put_run(run)
 
     with count_aws_calls(dynamodb_client) as calls:
-        assert store.finish(completed(run), expected_attempt=1, task=None, expected_in_flight=None) is True
+        assert store.finish(completed(run), expected_attempt=1, task=None, expected_version=None) is True
 
     assert calls.counts == {"dynamodb.PutItem": 1}
     assert store.get_run(run.tracking_id) == completed(run)
 
 
-def test_finish_expecting_no_in_flight_claim(store: DynamoDbTaskStore) -> None:
+def test_finish_of_a_manual_run_releases_the_paused_task_holding_it(store: DynamoDbTaskStore) -> None:
+    paused = make_task(version=1, status=TaskStatus.PAUSED)
+    run = make_run(paused, kind=RunKind.MANUAL)
+    task = paused.evolve(version=2, in_flight=run.scheduled_for, in_flight_run=run.tracking_id)
+    store.create_task(task)
+    store.put_run(run)
+    released = task.evolve(version=3, in_flight=None, in_flight_run=None)
+
+    saved = store.finish(completed(run), expected_attempt=1, task=released, expected_version=2)
+
+    assert saved is True
+    assert store.get_task(task.id) == released
+
+
+def test_finish_with_a_task_needs_the_version_it_was_read_at(store: DynamoDbTaskStore) -> None:
     task = make_task(version=2)
     store.create_task(task)
-    run = make_run(task, kind=RunKind.MANUAL)
+    run = make_run(task)
     store.put_run(run)
-    touched = task.evolve(last_run_at=FIRED)
 
-    assert store.finish(completed(run), expected_attempt=1, task=touched, expected_in_flight=None) is True
-    assert store.get_task(task.id) == touched
+    with pytest.raises(ValueError):
+        store.finish(completed(run), expected_attempt=1, task=task.evolve(version=3), expected_version=None)
+
+    assert store.get_tasks_and_runs([(task.id, run.tracking_id)])[0] == (task, run)
 
 
-def test_finish_falls_back_to_the_run_alone_when_a_newer_claim_owns_the_task(
+def test_finish_writes_nothing_when_a_newer_write_moved_the_task(
     store: DynamoDbTaskStore, dynamodb_client: Any
 ) -> None:
     task = make_task(version=4)
     store.create_task(task)
     run = make_run(task)
     store.claim(claimed(task), expected_version=4, run=run)
-    # Meanwhile a newer occurrence was claimed: in_flight moved on.
-    newer = claimed(task).evolve(version=6, in_flight=OCCURRENCE + timedelta(hours=1))
+    # Meanwhile the task was written again (a sweep, a PATCH of its name): the version moved on.
+    newer = claimed(task).evolve(version=6, name="renamed")
     store.save_task(newer, expected_version=5)
-    stale_task_view = claimed(task).evolve(in_flight=None, fired_count=1)
+    stale_task_view = claimed(task).evolve(version=6, in_flight=None, fired_count=1)
 
     with count_aws_calls(dynamodb_client) as calls:
-        saved = store.finish(
-            completed(run), expected_attempt=1, task=stale_task_view, expected_in_flight=OCCURRENCE
-        )
+        saved = store.finish(completed(run), expected_attempt=1, task=stale_task_view, expected_version=5)
 
     assert saved is False
-    assert calls.counts == {"dynamodb.TransactWriteItems": 1, "dynamodb.PutItem": 1}
-    assert store.get_tasks_and_runs([(task.id, run.tracking_id)])[0] == (newer, completed(run))
+    assert calls.counts == {"dynamodb.TransactWriteItems": 1}  # no fallback write of the run alone
+    assert store.get_tasks_and_runs([(task.id, run.tracking_id)])[0] == (newer, run)
 
 
-def test_finish_when_the_task_is_gone_saves_the_run(store: DynamoDbTaskStore) -> None:
+def test_finish_when_the_task_is_gone_writes_nothing(store: DynamoDbTaskStore) -> None:
     task = make_task()
     run = make_run(task)
     store.put_run(run)
 
-    assert store.finish(completed(run), expected_attempt=1, task=task, expected_in_flight=None) is False
-    assert store.get_tasks_and_runs([(task.id, run.tracking_id)])[0] == (None, completed(run))
+    assert store.finish(completed(run), expected_attempt=1, task=task, expected_version=1) is False
+    assert store.get_tasks_and_runs([(task.id, run.tracking_id)])[0] == (None, run)
 
 
 def test_finish_after_another_delivery_took_the_run_over_is_stale(store: DynamoDbTaskStore) -> None:
@@ -297,9 +361,9 @@ def test_finish_after_another_delivery_took_the_run_over_is_stale(store: DynamoD
     store.save_run(taken_over, expected_attempt=1)
 
     with pytest.raises(StaleWriteError):
-        store.finish(completed(run), expected_attempt=1, task=task, expected_in_flight=OCCURRENCE)
+        store.finish(completed(run), expected_attempt=1, task=task.evolve(version=6), expected_version=5)
     with pytest.raises(StaleWriteError):  # even when the task moved too
-        store.finish(completed(run), expected_attempt=1, task=task, expected_in_flight=T0)
+        store.finish(completed(run), expected_attempt=1, task=task.evolve(version=6), expected_version=4)
 
     assert store.get_tasks_and_runs([(task.id, run.tracking_id)])[0] == (claimed(task), taken_over)
 

@@ -44,6 +44,8 @@ def test_a_task_with_every_field_set_round_trips_exactly(store: DynamoDbTaskStor
         misfire=MisfirePolicy.SKIP,
         idempotency_key="create-1",
         in_flight=T0 + timedelta(minutes=4, microseconds=123_456),
+        in_flight_run="c" * 32,
+        schedule_changed_at=T0 + timedelta(seconds=1, microseconds=7),
         last_run_at=T0 - timedelta(days=1),
         fired_count=41,
         missed=3,

@@ -110,17 +110,60 @@ def test_claim_checks_the_task_version_and_the_run() -> None:
     assert set(store.runs) == {"r1"}
 
 
-def test_finish_is_fenced_by_attempt_and_in_flight() -> None:
+def test_claim_with_an_expected_attempt_replaces_the_run_at_that_attempt() -> None:
+    store = FakeStore()
+    store.create_task(_task("t1"))
+    store.put_run(_run("r1", attempt=1))
+    with pytest.raises(StaleWriteError):  # the run moved on
+        store.claim(_task("t1", version=2), expected_version=1, run=_run("r1", attempt=3), expected_attempt=2)
+    with pytest.raises(StaleWriteError):  # a run that does not exist is not at any attempt
+        store.claim(_task("t1", version=2), expected_version=1, run=_run("r9", attempt=1), expected_attempt=0)
+    with pytest.raises(StaleWriteError):  # the task moved on: nothing written
+        store.claim(_task("t1", version=5), expected_version=4, run=_run("r1", attempt=2), expected_attempt=1)
+    assert store.tasks["t1"].version == 1
+    assert store.runs["r1"].attempt == 1
+    assert set(store.runs) == {"r1"}
+
+    store.claim(_task("t1", version=2), expected_version=1, run=_run("r1", attempt=2), expected_attempt=1)
+    assert store.tasks["t1"].version == 2
+    assert store.runs["r1"].attempt == 2
+
+
+def test_finish_is_fenced_by_attempt_and_task_version() -> None:
+    store = FakeStore()
+    store.create_task(_task("t1", version=3, in_flight=T0))
+    store.put_run(_run("r1", attempt=1))
+    with pytest.raises(StaleWriteError):
+        store.finish(_run("r1", attempt=2), expected_attempt=2, task=None, expected_version=None)
+    with pytest.raises(StaleWriteError):  # a lost lease wins over a moved task
+        store.finish(
+            _run("r1", attempt=2), expected_attempt=2, task=_task("t1", version=4), expected_version=1
+        )
+    done = _run("r1", attempt=1).evolve(status=RunStatus.COMPLETED)
+    # Only the task moved: nothing is written, neither the task nor the run.
+    assert store.finish(done, expected_attempt=1, task=_task("t1", version=4), expected_version=2) is False
+    assert store.tasks["t1"].in_flight == T0
+    assert store.tasks["t1"].version == 3
+    assert store.runs["r1"].status is RunStatus.RUNNING
+    # A task that is gone cannot be at the expected version either.
+    assert store.finish(done, expected_attempt=1, task=_task("gone", version=2), expected_version=1) is False
+    assert "gone" not in store.tasks
+    assert store.runs["r1"].status is RunStatus.RUNNING
+
+    assert store.finish(done, expected_attempt=1, task=_task("t1", version=4), expected_version=3)
+    assert store.tasks["t1"].in_flight is None
+    assert store.tasks["t1"].version == 4
+    assert store.runs["r1"].status is RunStatus.COMPLETED
+
+
+def test_finish_without_a_task_saves_the_run_alone() -> None:
     store = FakeStore()
     store.create_task(_task("t1", in_flight=T0))
     store.put_run(_run("r1", attempt=1))
-    with pytest.raises(StaleWriteError):
-        store.finish(_run("r1", attempt=2), expected_attempt=2, task=None, expected_in_flight=None)
-    saved = store.finish(_run("r1", attempt=1), expected_attempt=1, task=_task("t1"), expected_in_flight=None)
-    assert saved is False
+    done = _run("r1", attempt=1).evolve(status=RunStatus.FAILED)
+    assert store.finish(done, expected_attempt=1, task=None, expected_version=None) is True
+    assert store.runs["r1"].status is RunStatus.FAILED
     assert store.tasks["t1"].in_flight == T0
-    assert store.finish(_run("r1", attempt=1), expected_attempt=1, task=_task("t1"), expected_in_flight=T0)
-    assert store.tasks["t1"].in_flight is None
 
 
 def test_runs_list_newest_first_with_continuation() -> None:
@@ -134,14 +177,46 @@ def test_runs_list_newest_first_with_continuation() -> None:
     assert [run.tracking_id for run in rest.items] == ["r0"]
 
 
-def test_tasks_needing_attention_uses_in_flight_first_and_only_scheduled() -> None:
+def test_tasks_needing_attention_uses_in_flight_first_scheduled_and_paused_in_flight() -> None:
     store = FakeStore()
     store.create_task(_task("late", next_run_at=T0))
     store.create_task(_task("stuck", next_run_at=T0 + timedelta(days=1), in_flight=T0 - timedelta(minutes=1)))
     store.create_task(_task("future", next_run_at=T0 + timedelta(hours=1)))
     store.create_task(_task("paused", status=TaskStatus.PAUSED, next_run_at=T0))
-    assert [task.id for task in store.tasks_needing_attention(T0, limit=10)] == ["stuck", "late"]
-    assert [task.id for task in store.tasks_needing_attention(T0, limit=1)] == ["stuck"]
+    store.create_task(
+        _task("manual", status=TaskStatus.PAUSED, next_run_at=None, in_flight=T0 - timedelta(seconds=30))
+    )
+    store.create_task(_task("cancelled", status=TaskStatus.CANCELLED, in_flight=T0 - timedelta(minutes=2)))
+    page = store.tasks_needing_attention(T0, limit=10)
+    assert [task.id for task in page.items] == ["stuck", "manual", "late"]
+    assert page.continuation is None
+    first = store.tasks_needing_attention(T0, limit=1)
+    assert [task.id for task in first.items] == ["stuck"]
+    assert first.continuation is not None
+
+
+def test_tasks_needing_attention_pages_through_every_due_task_once_in_order() -> None:
+    store = FakeStore()
+    for index in range(7):  # pairs share a wake-up: the task id orders them
+        store.create_task(_task(f"t{index}", next_run_at=T0 - timedelta(minutes=10 - index // 2)))
+    store.create_task(_task("later", next_run_at=T0 + timedelta(seconds=1)))
+    expected = [task.id for task in store.tasks_needing_attention(T0, limit=100).items]
+    assert expected == [f"t{index}" for index in range(7)]
+
+    seen: list[str] = []
+    continuation = None
+    pages = 0
+    while True:
+        page = store.tasks_needing_attention(T0, limit=3, continuation=continuation)
+        pages += 1
+        assert len(page.items) <= 3
+        seen.extend(task.id for task in page.items)
+        continuation = page.continuation
+        if continuation is None:
+            break
+        assert set(continuation) == {"after"}
+    assert seen == expected
+    assert pages == 3
 
 
 def test_failures_are_injected_once_before_any_effect() -> None:

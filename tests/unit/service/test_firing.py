@@ -136,17 +136,47 @@ def test_the_same_link_delivered_twice_publishes_once() -> None:
     assert len(s.publisher.published) == 1
 
 
-def test_a_stale_version_is_a_no_op() -> None:
+def test_a_link_whose_occurrence_is_no_longer_next_run_at_is_a_no_op() -> None:
     s = make_services(start=T0 - timedelta(seconds=10))
     add_task(s, at(T0), T0)
     link, _ = s.queue.drain()[0]
     task = s.store.tasks[link.task_id]
-    s.store.tasks[task.id] = task.evolve(version=2)  # rescheduled to the same instant: a new link exists
+    moved = T0 + timedelta(hours=1)  # rescheduled: the old link's occurrence is gone
+    s.store.tasks[task.id] = task.evolve(version=2, schedule=at(moved), next_run_at=moved)
     s.clock.set(T0)
 
     assert s.firing.fire(link) == FireOutcome.STALE
     assert s.publisher.published == []
     assert s.store.runs == {}
+
+
+def test_a_link_of_a_task_no_longer_scheduled_is_a_no_op() -> None:
+    s = make_services(start=T0 - timedelta(seconds=10))
+    add_task(s, at(T0), T0)
+    link, _ = s.queue.drain()[0]
+    task = s.store.tasks[link.task_id]
+    s.store.tasks[task.id] = task.evolve(version=2, status=TaskStatus.PAUSED)  # next_run_at left as it was
+    s.clock.set(T0)
+
+    assert s.firing.fire(link) == FireOutcome.STALE
+    assert s.publisher.published == []
+    assert s.store.runs == {}
+
+
+def test_an_older_link_version_of_the_same_occurrence_still_fires_once() -> None:
+    # Every write bumps the version (claims and finishes too), so the version is not part of the check:
+    # the occurrence decides, and its derived tracking id makes a second link for it a duplicate.
+    s = make_services(start=T0 - timedelta(seconds=10))
+    add_task(s, at(T0), T0)
+    old, _ = s.queue.drain()[0]
+    task = s.store.tasks[old.task_id]
+    s.store.tasks[task.id] = task.evolve(version=2)  # rescheduled to the same instant: a new link exists
+    new = Link(task.id, 2, T0)
+    s.clock.set(T0)
+
+    assert s.firing.fire(old) == FireOutcome.PUBLISHED
+    assert s.firing.fire(new) == FireOutcome.DUPLICATE
+    assert len(s.publisher.published) == 1
 
 
 def test_a_cancel_that_wins_the_race_with_the_claim_prevents_the_publish() -> None:
@@ -219,12 +249,58 @@ def test_a_delivery_while_another_holds_the_lease_is_retried_not_dropped() -> No
     add_task(s, at(T0), T0)
     link, _ = s.queue.drain()[0]
     s.clock.set(T0)
-    s.store.fail_next("finish", RuntimeError("executor crashed after publishing"))
+    # Every in-process attempt to record the published run fails: the message goes back for redelivery.
+    failures = s.settings.record_attempts
+    s.store.fail_next("finish", RuntimeError("DynamoDB unreachable after publishing"), times=failures)
     with pytest.raises(RuntimeError):
         s.firing.fire(link)
+    assert s.store.calls.count("finish") == failures
+    assert len(s.publisher.published) == 1
 
     with pytest.raises(OccurrenceBusy):
         s.firing.fire(link)
+    assert len(s.publisher.published) == 1
+
+
+def test_a_failed_record_of_a_published_run_is_retried_in_process_not_published_again() -> None:
+    s = make_services(start=T0 - timedelta(seconds=10))
+    add_task(s, at(T0), T0)
+    link, _ = s.queue.drain()[0]
+    s.clock.set(T0)
+    s.store.fail_next("finish", RuntimeError("throttled"), times=s.settings.record_attempts - 1)
+
+    assert s.firing.fire(link) == FireOutcome.PUBLISHED
+
+    assert len(s.publisher.published) == 1
+    assert s.store.calls.count("finish") == s.settings.record_attempts
+    backoff = s.settings.record_backoff.total_seconds()
+    assert s.clock.sleeps[-(s.settings.record_attempts - 1) :] == [
+        pytest.approx(backoff * attempt) for attempt in range(1, s.settings.record_attempts)
+    ]
+    assert s.metrics.counts["record_retried"] == s.settings.record_attempts - 1
+    run = s.store.runs[occurrence_tracking_id(link.task_id, T0)]
+    assert run.status is RunStatus.COMPLETED
+    task = s.store.tasks[link.task_id]
+    assert task.in_flight is None and task.in_flight_run is None and task.status is TaskStatus.COMPLETED
+
+
+def test_a_claim_and_its_finish_each_bump_the_version_and_the_mark_names_the_run() -> None:
+    s = make_services(start=T0 - timedelta(seconds=10))
+    add_task(s, at(T0), T0)
+    link, _ = s.queue.drain()[0]
+    s.clock.set(T0)
+    s.publisher.fail_next(DependencyError("SNS is down"))
+    with pytest.raises(DependencyError):
+        s.firing.fire(link)
+    claimed = s.store.tasks[link.task_id]
+    tracking_id = occurrence_tracking_id(link.task_id, T0)
+    assert claimed.version == 2 and claimed.in_flight == T0 and claimed.in_flight_run == tracking_id
+
+    s.clock.advance(seconds=30)
+    assert s.firing.fire(link) == FireOutcome.PUBLISHED  # the take-over is a claim too
+    finished = s.store.tasks[link.task_id]
+    assert finished.version == 4 and finished.in_flight is None and finished.in_flight_run is None
+    assert s.store.runs[tracking_id].attempt == 2
 
 
 def test_the_last_failed_attempt_marks_the_run_and_the_one_time_task_failed() -> None:
@@ -335,15 +411,45 @@ def test_after_a_two_hour_outage_skip_records_the_miss_and_publishes_nothing() -
     assert s.metrics.counts["skipped"] == 24
 
 
+@pytest.mark.parametrize(("after", "outcome"), [(100, "rearmed"), (200, "skipped")])
+def test_the_sweeper_counts_a_past_instant_late_from_when_it_was_scheduled(after: int, outcome: str) -> None:
+    s = make_services(start=T0)
+    past = T0 - timedelta(hours=3)
+    link = add_task(s, at(past), past, misfire=MisfirePolicy.SKIP)
+    task = s.store.tasks[link.task_id]
+    s.store.tasks[task.id] = task.evolve(created_at=T0 - timedelta(days=1), schedule_changed_at=T0)
+    s.queue.drain()  # the link (delay 0) is lost
+    s.clock.advance(seconds=after)
+
+    report = s.firing.sweep()
+
+    # Late by ``after`` seconds (from the schedule change at T0, not from the instant three hours before):
+    # skipped only once that reaches the sweep grace (150 s), re-sent to fire late otherwise.
+    assert (report.rearmed, report.skipped) == ((1, 0) if outcome == "rearmed" else (0, 1))
+    assert s.publisher.published == []
+    if outcome == "rearmed":
+        assert s.queue.drain() == [(Link(task.id, 1, past), 0)]
+        assert s.store.runs == {}
+    else:
+        assert s.queue.messages == []
+        (run,) = s.store.runs.values()
+        assert run.status is RunStatus.SKIPPED and run.lateness_ms == after * 1000
+        assert s.store.tasks[task.id].status is TaskStatus.COMPLETED
+
+
 def test_the_sweeper_rearms_a_lost_link_and_the_occurrence_fires_once() -> None:
     s = make_services(start=T0 - timedelta(hours=1))
     add_task(s, at(T0), T0)
     s.scheduler.wakes.clear()  # the EBS schedule was lost (deleted by hand, say)
     s.clock.set(T0 + timedelta(minutes=3))
 
+    s.store.calls.clear()
     assert s.firing.sweep().rearmed == 1
     ((link, delay),) = s.queue.drain()
-    assert delay == 0 and link.version == 2
+    # The latest missed occurrence is next_run_at itself: re-sent as it is, the task not written (a repair
+    # link that lags in the queue stays good).
+    assert delay == 0 and link.version == 1 and link.occurrence == T0
+    assert "save_task" not in s.store.calls and s.store.tasks[link.task_id].version == 1
     assert s.firing.fire(link) == FireOutcome.PUBLISHED
     assert s.publisher.published[0].lateness_ms == 180_000
     assert s.firing.sweep().examined == 0
@@ -357,8 +463,8 @@ def test_the_sweeper_resumes_a_claimed_run_whose_executor_died() -> None:
     s.publisher.fail_next(DependencyError("SNS is down"))
     with pytest.raises(DependencyError):
         s.firing.fire(link)
-    # The message was then lost for good; two minutes later the sweeper notices the stuck claim.
-    s.clock.advance(minutes=2)
+    # The message was then lost for good; once the grace has passed the sweeper notices the stuck claim.
+    s.clock.advance(seconds=s.settings.sweep_grace.total_seconds() + 30)
 
     assert s.firing.sweep().resumed == 1
     ((resume, delay),) = s.queue.drain()
@@ -370,8 +476,8 @@ def test_the_sweeper_resumes_a_claimed_run_whose_executor_died() -> None:
 
 def test_a_stale_sweep_write_leaves_the_task_to_its_new_link() -> None:
     s = make_services(start=T0 - timedelta(hours=1))
-    add_task(s, at(T0), T0)
-    s.clock.set(T0 + timedelta(minutes=3))
+    add_task(s, every(60, T0), T0)
+    s.clock.set(T0 + timedelta(minutes=3))  # T0 .. T0+3m missed: moving next_run_at to T0+3m is a write
     s.store.fail_next("save_task", StaleWriteError("moved"))
 
     assert s.firing.sweep().rearmed == 0
@@ -473,12 +579,47 @@ def test_a_retried_run_now_never_publishes_after_a_cancel_returned_200() -> None
     s.publisher.fail_next(DependencyError("SNS blip"))
     with pytest.raises(DependencyError):
         s.firing.fire(link)
-    s.tasks.cancel(ALICE, "a" * 32)
+    # The start claimed the task: the manual run is in flight on it, so a cancel cannot return 200 now.
+    task = s.store.tasks["a" * 32]
+    assert task.in_flight == run.scheduled_for and task.in_flight_run == run.tracking_id
+    with pytest.raises(ConflictError):
+        s.tasks.cancel(ALICE, "a" * 32)
+    assert s.store.tasks["a" * 32].status is TaskStatus.SCHEDULED
     s.clock.advance(seconds=90)
 
-    assert s.firing.fire(link) == FireOutcome.FAILED
+    assert s.firing.fire(link) == FireOutcome.PUBLISHED
+    assert len(s.publisher.published) == 1
+    assert s.store.runs[run.tracking_id].status is RunStatus.COMPLETED
+    released = s.store.tasks["a" * 32]
+    assert released.in_flight is None and released.in_flight_run is None
+    assert released.next_run_at == T0 + timedelta(days=1)  # a manual run leaves the schedule alone
+    s.tasks.cancel(ALICE, "a" * 32)  # once it is recorded, the cancel goes through
+    assert s.store.tasks["a" * 32].status is TaskStatus.CANCELLED
+    assert len(s.publisher.published) == 1
+
+
+def test_a_manual_run_meeting_another_in_flight_run_comes_back_in_a_second() -> None:
+    s = make_services(start=T0 - timedelta(seconds=10))
+    add_task(s, every(60, T0), T0)
+    scheduled, _ = s.queue.drain()[0]
+    s.clock.set(T0)
+    s.publisher.fail_next(DependencyError("SNS is down"))
+    with pytest.raises(DependencyError):
+        s.firing.fire(scheduled)  # T0 stays in flight
+    s.queue.drain()  # the next occurrence's link
+    run = s.runs.run_now(ALICE, "a" * 32)
+    ((manual, _),) = s.queue.drain()
+
+    assert s.firing.fire(manual) == FireOutcome.REQUEUED
+    assert s.queue.messages == [(manual, 1)]
+    assert s.store.runs[run.tracking_id].status is RunStatus.PENDING
     assert s.publisher.published == []
-    assert s.store.runs[run.tracking_id].status is RunStatus.FAILED
+
+    s.queue.drain()
+    s.clock.advance(seconds=30)
+    assert s.firing.fire(scheduled) == FireOutcome.PUBLISHED  # the occurrence's retry ends its flight
+    assert s.firing.fire(manual) == FireOutcome.PUBLISHED
+    assert [event.kind for event in s.publisher.published] == [RunKind.SCHEDULED, RunKind.MANUAL]
 
 
 def test_a_failed_arm_of_the_next_occurrence_does_not_hold_back_this_publish() -> None:
@@ -494,16 +635,17 @@ def test_a_failed_arm_of_the_next_occurrence_does_not_hold_back_this_publish() -
     task = s.store.tasks[link.task_id]
     assert task.in_flight is None and task.next_run_at == T0 + timedelta(minutes=1)
     assert s.metrics.counts["arm_failed"] == 1
-    # The lost link is the sweeper's to repair: once, late, for the latest missed occurrence (T0+2m, with
-    # T0+1m coalesced into it), and the chain goes on.
+    # The lost link is the sweeper's to repair: once, late, for the latest missed occurrence (T0+3m, the
+    # sweep grace being 150 s, with T0+1m and T0+2m coalesced into it), and the chain goes on.
     s.clock.set(T0 + timedelta(minutes=1) + s.settings.sweep_grace)
+    assert s.clock.now() == T0 + timedelta(minutes=3, seconds=30)
     assert s.firing.sweep().rearmed == 1
     ((relink, _),) = s.queue.drain()
     assert s.firing.fire(relink) == FireOutcome.PUBLISHED
-    assert [e.scheduled_for for e in s.publisher.published] == [T0, T0 + timedelta(minutes=2)]
-    assert s.publisher.published[-1].missed == 1
+    assert [e.scheduled_for for e in s.publisher.published] == [T0, T0 + timedelta(minutes=3)]
+    assert s.publisher.published[-1].missed == 2
     ((following, _),) = s.queue.drain()
-    assert following.occurrence == T0 + timedelta(minutes=3)
+    assert following.occurrence == T0 + timedelta(minutes=4)
 
 
 def test_the_sweeper_clears_an_in_flight_mark_whose_run_already_ended() -> None:
@@ -513,13 +655,51 @@ def test_the_sweeper_clears_an_in_flight_mark_whose_run_already_ended() -> None:
     s.clock.set(T0)
     s.firing.fire(link)
     task = s.store.tasks[link.task_id]
-    s.store.tasks[task.id] = task.evolve(in_flight=T0)  # a finish whose task write was lost
+    marked = task.evolve(in_flight=T0, in_flight_run=occurrence_tracking_id(task.id, T0))
+    s.store.tasks[task.id] = marked  # a finish whose task write was lost
     s.queue.drain()
-    s.clock.set(T0 + timedelta(minutes=3))
+    s.clock.set(T0 + timedelta(minutes=1) + s.settings.sweep_grace)  # next_run_at (T0+1m) is overdue too
 
     assert s.firing.sweep().resumed == 1
-    assert s.store.tasks[task.id].in_flight is None
+    cleared = s.store.tasks[task.id]
+    assert cleared.in_flight is None and cleared.in_flight_run is None
+    assert cleared.version == marked.version + 1 and cleared.status is TaskStatus.SCHEDULED
     assert s.firing.sweep().rearmed == 1  # and then the overdue chain is repaired as usual
+
+
+@pytest.mark.parametrize(
+    ("run_status", "task_status"),
+    [
+        (RunStatus.COMPLETED, TaskStatus.COMPLETED),
+        (RunStatus.SKIPPED, TaskStatus.COMPLETED),
+        (RunStatus.FAILED, TaskStatus.FAILED),
+        (None, TaskStatus.FAILED),  # the run record is gone
+    ],
+)
+def test_the_sweeper_ends_a_one_time_task_as_its_ended_run_did(
+    run_status: RunStatus | None, task_status: TaskStatus
+) -> None:
+    s = make_services(start=T0 - timedelta(seconds=10))
+    add_task(s, at(T0), T0)
+    link, _ = s.queue.drain()[0]
+    s.clock.set(T0)
+    s.publisher.fail_next(DependencyError("SNS is down"))
+    with pytest.raises(DependencyError):
+        s.firing.fire(link)  # claimed: in flight, next_run_at None, the run RUNNING
+    tracking_id = occurrence_tracking_id(link.task_id, T0)
+    if run_status is None:
+        del s.store.runs[tracking_id]
+    else:  # the run ended but its task write was lost
+        s.store.runs[tracking_id] = s.store.runs[tracking_id].evolve(status=run_status, lease_until=None)
+    claimed = s.store.tasks[link.task_id]
+    s.clock.advance(seconds=s.settings.sweep_grace.total_seconds() + 1)
+
+    assert s.firing.sweep().resumed == 1
+
+    task = s.store.tasks[link.task_id]
+    assert task.status is task_status and task.in_flight is None and task.in_flight_run is None
+    assert task.version == claimed.version + 1
+    assert s.queue.messages == [] and s.publisher.published == []
 
 
 def test_fire_path_store_calls_are_minimal() -> None:

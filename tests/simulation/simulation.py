@@ -1,0 +1,377 @@
+"""A deterministic simulation of the whole service: a seeded scheduler picks API calls, deliveries, wake-ups,
+sweeps and clock moves; the world fails, crashes and interleaves them at port calls; the oracle checks P1-P5
+at every publish, every few steps, and once everything has drained.
+
+``python -m tests.simulation --seed 7 --steps 200000`` runs a campaign; one seed replays one run exactly.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from punctual.domain.model import Context, FiredEvent, Run, Task, TaskStatus
+from punctual.domain.timefmt import format_instant
+from punctual.service.commands import (
+    BulkDelete,
+    BulkReschedule,
+    CreateTask,
+    RescheduleItem,
+    ScheduleInput,
+    TaskFilterInput,
+    UpdateTask,
+)
+from punctual.service.ports import TaskStore
+from punctual.service.settings import ServiceSettings
+
+from tests.simulation.oracle import Oracle, TrackedStore, Violation, read_records
+from tests.simulation.world import Faults, Operation, World
+
+# Small pages, so the sweeper's paging through the due index is exercised.
+SETTINGS = ServiceSettings(cursor_secret=b"simulation", sweep_batch=3, max_missed_count=1_000)
+# Just before Europe's spring-forward: cron tasks in Berlin cross a DST change.
+START = datetime(2026, 3, 29, 0, 40, tzinfo=UTC)
+CONTEXTS = (Context("tenant-a"), Context("tenant-b", "user-1"))
+MAX_LIVE_TASKS = 10
+SWEEP_EVERY = timedelta(minutes=1)
+EVERIES = ("10 seconds", "30 seconds", "1 minute", "2 minutes", "5 minutes", "20 minutes")
+CRONS = ("*/1 * * * *", "*/2 * * * *", "0/20 * * ? * * *", "30 1 * * *")
+ZONES = ("UTC", "Europe/Berlin", "America/New_York")
+
+
+@dataclass
+class Result:
+    seed: int
+    steps: int
+    violations: list[Violation]
+    trace: list[str]
+    published: int
+    seconds: float
+
+    def report(self) -> str:
+        if not self.violations:
+            return f"seed {self.seed}: {self.steps} steps, {self.published} published, no violation"
+        first = self.violations[0]
+        mark = first.task_id[-6:]
+        related = [line for line in self.trace if mark in line][-80:]
+        return "\n".join(
+            [
+                f"seed {self.seed}: {first.promise} broken at step {self.steps}: {first.what} (task {first.task_id})",
+                f"replay: make simulate SEED={self.seed} STEPS={self.steps}",
+                "the trace of that task:",
+                *related,
+            ]
+        )
+
+
+class Simulation:
+    def __init__(
+        self, seed: int, store: TaskStore, *, faults: Faults | None = None, check_every: int = 5
+    ) -> None:
+        self.world = World(seed, store, start=START, settings=SETTINGS, faults=faults)
+        self.oracle = Oracle(SETTINGS)
+        self.rng = self.world.rng
+        self.check_every = check_every
+        self.world.nested_runner = self._nested
+        self.world.on_publish = self._on_publish
+        self.world.on_op_end = self.oracle.operation_ended
+        self.contexts: dict[str, Context] = {}
+        self.next_sweep = START + SWEEP_EVERY
+        self.steps = 0
+        self._live: set[str] = set()
+
+    # ---- the run ---------------------------------------------------------------------------------
+
+    def run(self, steps: int) -> Result:
+        began = time.perf_counter()
+        logging.disable(logging.CRITICAL)  # the service logs every injected failure
+        while self.steps < steps and not self.oracle.violations:
+            self.step()
+            if self.steps % self.check_every == 0:
+                self.check()
+        if not self.oracle.violations:
+            self.quiesce()
+        logging.disable(logging.NOTSET)
+        return Result(
+            self.world.seed,
+            self.steps,
+            self.oracle.violations,
+            self.world.trace,
+            len(self.world.publisher.published),
+            time.perf_counter() - began,
+        )
+
+    def step(self) -> None:
+        self.steps += 1
+        world, rng = self.world, self.rng
+        world.maybe_start_lag()
+        if rng.random() < world.faults.drop:
+            world.drop_something()
+        now = world.clock.now()
+        overdue_wakes = [link for link, at in world.due_wakes() if now - at > timedelta(seconds=60)]
+        if now >= self.next_sweep:
+            self.next_sweep = now + SWEEP_EVERY
+            self.sweep()
+        elif overdue_wakes:  # EBS fires inside the minute of its schedule
+            world.wake(overdue_wakes[0])
+        else:
+            self._random_op(depth=0)
+
+    def _random_op(self, depth: int) -> None:
+        choices: list[tuple[int, Any]] = [
+            (8, self.create),
+            (5, self.update),
+            (3, self.cancel),
+            (3, self.run_now),
+            (1, self.bulk_delete),
+            (1, self.bulk_reschedule),
+            (4, self.wake),
+        ]
+        if depth == 0:
+            choices += [(25, self.deliver), (22, self.advance)]
+        else:
+            choices += [(12, self.deliver_any), (2, self.sweep)]
+        total = sum(weight for weight, _ in choices)
+        roll = self.rng.uniform(0, total)
+        for weight, action in choices:
+            roll -= weight
+            if roll <= 0:
+                action()
+                return
+        choices[-1][1]()
+
+    def _nested(self, depth: int) -> None:
+        self.world.log("[interleaved]")
+        self._random_op(depth)
+
+    # ---- environment steps -----------------------------------------------------------------------
+
+    def advance(self) -> None:
+        roll = self.rng.random()
+        if roll < 0.7:
+            seconds = self.rng.uniform(0, 3)
+        elif roll < 0.98:
+            seconds = self.rng.uniform(3, 60)
+        else:
+            seconds = self.rng.uniform(120, 30 * 60)
+            self.world.log(f"~ the clock jumps {seconds:.0f} s")
+        self.world.clock.advance(seconds=seconds)
+        if seconds > 60:  # the whole service was away meanwhile: its repair time starts now
+            self.oracle.clock_jumped(self.world.clock.now())
+
+    def deliver(self) -> None:
+        visible = self.world.visible_messages()
+        if not visible:
+            return self.advance()
+        batch = self.rng.sample(visible, min(len(visible), self.rng.randint(1, 3)))
+        self.world.deliver(batch, keep=self.rng.random() < self.world.faults.duplicate)
+
+    def deliver_any(self) -> None:
+        """A second executor handed a message another one is working on (or one not yet visible)."""
+        messages = sorted(self.world.queue.messages.values(), key=lambda message: message.id)
+        if messages:
+            self.world.deliver([self.rng.choice(messages)], keep=True)
+
+    def wake(self) -> None:
+        due = self.world.due_wakes()
+        if due:
+            self.world.wake(self.rng.choice(due)[0])
+
+    def sweep(self) -> None:
+        self.world.log("sweep")
+        self.world.run_op("sweep", self.world.firing.sweep)
+
+    # ---- API calls ---------------------------------------------------------------------------------
+
+    def _api(self, kind: str, action: Any) -> tuple[Operation, Any]:
+        operation, result = self.world.run_op(kind, action)
+        shown = type(result).__name__ if isinstance(result, BaseException) else "ok"
+        self.world.log(f"{kind} -> {shown}")
+        return operation, result
+
+    def _pick_task(self) -> tuple[str, Context] | None:
+        if not self.contexts:
+            return None
+        task_id = self.rng.choice(sorted(self.contexts))
+        return task_id, self.contexts[task_id]
+
+    def _instant(self, low: float, high: float) -> str:
+        moment = self.world.clock.now() + timedelta(seconds=self.rng.uniform(low, high))
+        return format_instant(moment.replace(microsecond=moment.microsecond // 1000 * 1000))
+
+    def _schedule(self) -> ScheduleInput:
+        kind = self.rng.choice(("at", "at", "at", "every", "cron"))
+        if kind == "at":
+            return ScheduleInput(at=self._instant(-120, 40 * 60))
+        if kind == "every":
+            return ScheduleInput(every=self.rng.choice(EVERIES))
+        return ScheduleInput(cron=self.rng.choice(CRONS), timezone=self.rng.choice(ZONES))
+
+    def create(self) -> None:
+        records = self.world.raw_store
+        live = sum(1 for task_id in self.contexts if _is_live(records, task_id))
+        if live >= MAX_LIVE_TASKS:
+            return
+        context = self.rng.choice(CONTEXTS)
+        command = CreateTask(
+            self._schedule(),
+            name=self.rng.choice((None, "report", "ping")),
+            message={"n": self.steps},
+            metadata={"group": self.rng.choice("ab")},
+            misfire=self.rng.choice((None, "skip", "fire_once")),
+        )
+        started = self.world.clock.now()
+        self.world.log(f"create {command.schedule}")
+        _, result = self._api("create", lambda: self.world.tasks.create(context, command))
+        if isinstance(result, tuple):
+            task: Task = result[0]
+            self.contexts[task.id] = context
+            self.oracle.created(task, started)
+            self.world.log(f"  created {task.id[-6:]} next {task.next_run_at}")
+
+    def update(self) -> None:
+        picked = self._pick_task()
+        if picked is None:
+            return
+        task_id, context = picked
+        field = self.rng.choice(("at", "every", "cron", "metadata", "name", "message", "paused", "misfire"))
+        schedule = ScheduleInput()
+        values: dict[str, Any] = {}
+        if field == "at":
+            schedule = ScheduleInput(at=self._instant(-60, 30 * 60))
+        elif field == "every":
+            schedule = ScheduleInput(every=self.rng.choice(EVERIES))
+        elif field == "cron":
+            schedule = ScheduleInput(cron=self.rng.choice(CRONS))
+        elif field == "metadata":
+            values["metadata"] = {"group": self.rng.choice("ab")}
+        elif field == "paused":
+            values["paused"] = self.rng.random() < 0.5
+        elif field == "misfire":
+            values["misfire"] = self.rng.choice(("skip", "fire_once"))
+        else:
+            values[field] = f"{field}-{self.steps}"
+        command = UpdateTask(provided=frozenset({field}), schedule=schedule, **values)
+        self._change(
+            f"update {task_id[-6:]} {field}",
+            task_id,
+            lambda: self.world.tasks.update(context, task_id, command),
+        )
+
+    def _change(self, label: str, task_id: str, action: Any) -> None:
+        before = self._raw_task(task_id)
+        started = self.world.clock.now()
+        self.world.log(label)
+        _, result = self._api("update", action)
+        if isinstance(result, Task):
+            self.oracle.changed(before, result, started, read_records(self.world.raw_store))
+
+    def cancel(self) -> None:
+        picked = self._pick_task()
+        if picked is None:
+            return
+        task_id, context = picked
+        self.world.log(f"cancel {task_id[-6:]}")
+        _, result = self._api("cancel", lambda: self.world.tasks.cancel(context, task_id))
+        if isinstance(result, Task):
+            self.oracle.cancel_returned(result)
+
+    def run_now(self) -> None:
+        picked = self._pick_task()
+        if picked is None:
+            return
+        task_id, context = picked
+        self.world.log(f"run now {task_id[-6:]}")
+        _, result = self._api("run_now", lambda: self.world.runs.run_now(context, task_id))
+        if isinstance(result, Run):
+            self.oracle.accepted_runs.add(result.tracking_id)
+
+    def bulk_delete(self) -> None:
+        picked = self._pick_task()
+        if picked is None:
+            return
+        task_id, context = picked
+        if self.rng.random() < 0.5:
+            command = BulkDelete(ids=[task_id])
+        else:
+            command = BulkDelete(filter=TaskFilterInput(metadata={"group": self.rng.choice("ab")}))
+        self.world.log(f"bulk delete {command}")
+        _, result = self._api("bulk_delete", lambda: self.world.tasks.bulk_delete(context, command))
+        if isinstance(result, list):
+            for item in result:
+                if item.task is not None:
+                    self.oracle.cancel_returned(item.task)
+
+    def bulk_reschedule(self) -> None:
+        picked = self._pick_task()
+        if picked is None:
+            return
+        task_id, context = picked
+        command = BulkReschedule([RescheduleItem(task_id, self._instant(-60, 30 * 60))])
+        before = self._raw_task(task_id)
+        started = self.world.clock.now()
+        self.world.log(f"bulk reschedule {task_id[-6:]} to {command.updates[0].at}")
+        _, result = self._api("bulk_reschedule", lambda: self.world.tasks.bulk_reschedule(context, command))
+        if isinstance(result, list) and result and result[0].task is not None:
+            self.oracle.changed(before, result[0].task, started, read_records(self.world.raw_store))
+
+    # ---- checks ----------------------------------------------------------------------------------
+
+    def _on_publish(self, event: FiredEvent, operation: Operation) -> None:
+        store = self.world.raw_store
+        task = store.get_task(event.task_id, consistent=True)
+        run = store.get_run(event.tracking_id)
+        self.oracle.published(event, operation, run, task)
+
+    def _raw_task(self, task_id: str) -> Task | None:
+        return self.world.raw_store.get_task(task_id, consistent=True)
+
+    def check(self) -> None:
+        store = self.world.raw_store
+        if isinstance(store, TrackedStore):  # only what changed, and the live tasks whose time may run out
+            records = store.changed_records(self._live)
+            self._live = {task.id for task in records.tasks.values() if task.status in _LIVE}
+        else:
+            records = read_records(store)
+        self.oracle.check_records(records, self.world.clock.now(), lag=self.world.max_lag_seen)
+
+    def quiesce(self) -> None:
+        """No more faults, lag or interleaving: drain everything for 45 minutes of simulated time."""
+        world = self.world
+        world.faults.calm()
+        world.lag_until = world.clock.now()
+        world.log("== quiesce")
+        for _ in range(45 * 60 // 5):
+            world.clock.advance(seconds=5)
+            for link, _ in world.due_wakes():
+                world.wake(link)
+            for _ in range(100):
+                visible = world.visible_messages()
+                if not visible:
+                    break
+                world.deliver(visible[:10])
+            if world.clock.now() >= self.next_sweep:
+                self.next_sweep = world.clock.now() + SWEEP_EVERY
+                self.sweep()
+            if world.clock.now().second < 5:  # once a simulated minute
+                self.check()
+            if self.oracle.violations:
+                return
+        armed = {(m.link.task_id, m.link.occurrence) for m in world.queue.messages.values()}
+        armed |= {(link.task_id, link.occurrence) for link in world.scheduler.wakes}
+        self.oracle.check_quiescent(read_records(world.raw_store), armed, world.lost, world.clock.now())
+
+
+_LIVE = (TaskStatus.SCHEDULED, TaskStatus.PAUSED)
+
+
+def _is_live(store: TaskStore, task_id: str) -> bool:
+    task = store.get_task(task_id, consistent=True)
+    return task is not None and task.status in (TaskStatus.SCHEDULED, TaskStatus.PAUSED)
+
+
+def run_simulation(seed: int, steps: int, store: TaskStore | None = None, **options: Any) -> Result:
+    return Simulation(seed, store if store is not None else TrackedStore(), **options).run(steps)

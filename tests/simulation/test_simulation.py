@@ -1,0 +1,30 @@
+"""The promises P1-P5 under seeded random interleavings of the whole service (see simulation.py).
+
+``make test`` runs 24,000 steps on the in-memory store and a shorter run on the DynamoDB store on moto, so the
+adapter's conditions are exercised too. A failure prints its seed, the step, and that task's trace; ``make
+simulate SEED=<seed> STEPS=<step>`` replays it.
+"""
+
+from __future__ import annotations
+
+import pytest
+from punctual.adapters.dynamodb_store import DynamoDbTaskStore
+
+from tests.simulation.simulation import run_simulation
+
+SEEDS = range(1, 9)
+STEPS_PER_SEED = 3_000  # 8 x 3,000 = 24,000 steps
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_the_promises_hold_on_the_in_memory_store(seed: int) -> None:
+    result = run_simulation(seed, STEPS_PER_SEED)
+    assert not result.violations, result.report()
+    assert result.published > 100  # the run did fire: a simulation that publishes nothing proves nothing
+
+
+@pytest.mark.parametrize("seed", [1])
+def test_the_promises_hold_on_the_dynamodb_store(seed: int, store: DynamoDbTaskStore) -> None:
+    result = run_simulation(seed, 200, store, check_every=25)
+    assert not result.violations, result.report()
+    assert result.published > 10

@@ -1,0 +1,340 @@
+"""The simulated AWS around the real service layer: a delay queue that lags, duplicates, drops and redelivers;
+EBS wake-ups that fire anywhere in their minute; and every port call a place where the world may fail the call
+(before it takes effect, or after), crash the process, or run another whole operation in between.
+
+Everything is driven by one ``random.Random(seed)``, so a seed replays the same interleaving exactly.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from punctual.domain.errors import DependencyError, ThrottledError
+from punctual.domain.model import FiredEvent, Link, LinkKind
+from punctual.service.arming import Arming
+from punctual.service.firing import FiringService
+from punctual.service.ports import NullMetrics, TaskStore
+from punctual.service.runs import RunService
+from punctual.service.settings import ServiceSettings
+from punctual.service.tasks import TaskService
+
+from tests.fakes import FakeClock, SequentialIds
+
+VISIBILITY = timedelta(seconds=90)  # the delay queue's visibility timeout (infra/firing.py)
+
+
+class Crash(BaseException):
+    """The process died at this port call: the operation stops here, its message comes back later."""
+
+
+@dataclass
+class Faults:
+    """Per port call probabilities. ``calm()`` turns everything off (quiescence)."""
+
+    before: float = 0.015  # the call fails and takes no effect
+    after: float = 0.01  # the call takes effect, then the caller sees an error
+    crash: float = 0.004  # the process dies before (or after) the call
+    nest: float = 0.04  # another whole operation runs at this point
+    lag_episode: float = 0.002  # per step: the delay queue starts lagging by minutes
+    duplicate: float = 0.03  # a delivered message is also kept (delivered again later)
+    drop: float = 0.005  # per step: an occurrence link or a wake-up is lost
+
+    def calm(self) -> None:
+        self.before = self.after = self.crash = self.nest = self.lag_episode = self.duplicate = self.drop = (
+            0.0
+        )
+
+
+@dataclass
+class Message:
+    id: int
+    link: Link
+    visible_at: datetime
+
+
+@dataclass
+class Operation:
+    """One top-level or nested operation, with what the oracle needs to excuse or blame it."""
+
+    kind: str
+    started: datetime
+    depth: int
+    faults: int = 0
+    crashed: bool = False
+    published: list[FiredEvent] = field(default_factory=list)
+    record_failures: dict[str, int] = field(default_factory=dict)  # tracking id -> failed finish calls
+    accepted_but_failed: set[str] = field(default_factory=set)  # dedup keys SNS took while reporting an error
+
+
+class SimQueue:
+    def __init__(self, world: World) -> None:
+        self._world = world
+        self.messages: dict[int, Message] = {}
+        self._ids = itertools.count(1)
+
+    def enqueue(self, link: Link, delay_seconds: int) -> None:
+        if not 0 <= delay_seconds <= 900:
+            raise ValueError(f"DelaySeconds must be 0..900, got {delay_seconds}")
+        now = self._world.clock.now()
+        visible = now + timedelta(seconds=delay_seconds) + self._world.current_lag()
+        message_id = next(self._ids)
+        self.messages[message_id] = Message(message_id, link, visible)
+
+
+class SimScheduler:
+    def __init__(self) -> None:
+        self.wakes: dict[Link, datetime] = {}
+
+    def wake_at(self, link: Link, instant: datetime) -> None:
+        self.wakes[link] = instant
+
+    def cancel_wake(self, link: Link) -> None:
+        self.wakes.pop(link, None)
+
+
+class SimPublisher:
+    def __init__(self, world: World) -> None:
+        self._world = world
+        self.published: list[FiredEvent] = []
+
+    def publish_batch(self, events: Any) -> list[str | Exception]:
+        results: list[str | Exception] = []
+        for event in events:
+            self.published.append(event)
+            self._world.on_published(event)
+            results.append(f"msg-{len(self.published)}")
+        return results
+
+
+class Interposer:
+    """Wraps a port: each method call is a point where the world may nest an operation, fail or crash."""
+
+    def __init__(self, world: World, port: str, target: Any) -> None:
+        self._world, self._port, self._target = world, port, target
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._target, name)
+        if not callable(method) or name.startswith("_"):
+            return method
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            self._world.before_call(self._port, name, args, kwargs)
+            result = method(*args, **kwargs)
+            return self._world.after_call(self._port, name, args, kwargs, result)
+
+        return call
+
+
+class World:
+    def __init__(
+        self,
+        seed: int,
+        store: TaskStore,
+        *,
+        start: datetime,
+        settings: ServiceSettings,
+        faults: Faults | None = None,
+    ) -> None:
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.clock = FakeClock(start)
+        self.raw_store = store
+        self.settings = settings
+        self.faults = faults or Faults()
+        self.queue = SimQueue(self)
+        self.scheduler = SimScheduler()
+        self.publisher = SimPublisher(self)
+        self.metrics = NullMetrics()
+        self.ops: list[Operation] = []
+        self.lag = timedelta(0)
+        self.lag_until = start
+        self.max_lag_seen = timedelta(0)
+        self.trace: list[str] = []
+        self.lost: set[tuple[str, datetime]] = set()  # (task, occurrence) links the world dropped
+        self.nested_runner: Callable[[int], None] | None = None  # set by the simulation: runs one random op
+        self.on_publish: Callable[[FiredEvent, Operation], None] | None = None
+        self.on_op_end: Callable[[Operation], None] | None = None
+        store_port = Interposer(self, "store", store)
+        queue_port = Interposer(self, "queue", self.queue)
+        scheduler_port = Interposer(self, "scheduler", self.scheduler)
+        publisher_port = Interposer(self, "publisher", self.publisher)
+        ids = SequentialIds(start=seed * 1_000_000 + 1)
+        arming = Arming(scheduler_port, queue_port, settings)  # type: ignore[arg-type]
+        self.tasks = TaskService(store_port, arming, self.clock, ids, settings, self.metrics)  # type: ignore[arg-type]
+        self.runs = RunService(store_port, queue_port, self.clock, ids, settings, self.metrics)  # type: ignore[arg-type]
+        self.firing = FiringService(
+            store_port,  # type: ignore[arg-type]
+            arming,
+            queue_port,  # type: ignore[arg-type]
+            publisher_port,  # type: ignore[arg-type]
+            self.clock,
+            settings,
+            self.metrics,
+        )
+
+    # ---- operations ------------------------------------------------------------------------------
+
+    @property
+    def op(self) -> Operation:
+        return self.ops[-1]
+
+    def run_op(self, kind: str, action: Callable[[], Any]) -> tuple[Operation, Any]:
+        """Run ``action`` as one operation; a Crash ends it silently (returns the Crash as its result)."""
+        operation = Operation(kind, self.clock.now(), depth=len(self.ops))
+        self.ops.append(operation)
+        try:
+            result: Any = action()
+        except Crash as crash:
+            operation.crashed = True
+            result = crash
+        except Exception as error:  # an API error answered to the caller, or a handler failure
+            result = error
+        finally:
+            self.ops.pop()
+        if self.on_op_end is not None:
+            self.on_op_end(operation)
+        return operation, result
+
+    def log(self, line: str) -> None:
+        self.trace.append(f"{self.clock.now().isoformat()} {'  ' * len(self.ops)}{line}")
+
+    # ---- the points between port calls ------------------------------------------------------------
+
+    def before_call(self, port: str, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        if not self.ops:
+            return
+        self._maybe_nest()
+        roll = self.rng.random()
+        if roll < self.faults.crash / 2:
+            self._fault(f"crash before {port}.{name}")
+            raise Crash(f"{port}.{name}")
+        if roll < self.faults.crash / 2 + self.faults.before:
+            self._fault(f"fail before {port}.{name}")
+            self._note_record_failure(name, args, kwargs)
+            raise self._error()
+
+    def after_call(
+        self, port: str, name: str, args: tuple[Any, ...], kwargs: dict[str, Any], result: Any
+    ) -> Any:
+        if not self.ops:
+            return result
+        roll = self.rng.random()
+        if roll < self.faults.crash / 2:
+            self._fault(f"crash after {port}.{name}")
+            raise Crash(f"{port}.{name}")
+        if roll < self.faults.crash / 2 + self.faults.after:
+            self._fault(f"fail after {port}.{name} took effect")
+            if name == "publish_batch":  # SNS accepted, the caller saw an error: republishing is excused
+                events = args[0] if args else kwargs["events"]
+                self.op.accepted_but_failed.update(event.dedup_key for event in events)
+                return [self._error() for _ in result]
+            self._note_record_failure(name, args, kwargs)
+            raise self._error()
+        self._maybe_nest()
+        return result
+
+    def _maybe_nest(self) -> None:
+        if self.nested_runner is not None and len(self.ops) < 3 and self.rng.random() < self.faults.nest:
+            self.nested_runner(len(self.ops))
+
+    def _fault(self, what: str) -> None:
+        self.op.faults += 1
+        self.log(f"! {what}")
+
+    def _error(self) -> Exception:
+        if self.rng.random() < 0.5:
+            return ThrottledError("injected throttling")
+        return DependencyError("injected failure")
+
+    def _note_record_failure(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        if name == "finish":
+            run = args[0] if args else kwargs["run"]
+            failures = self.op.record_failures
+            failures[run.tracking_id] = failures.get(run.tracking_id, 0) + 1
+
+    def on_published(self, event: FiredEvent) -> None:
+        if self.ops:
+            self.op.published.append(event)
+        self.log(f"published {event.dedup_key} attempt {event.attempt}")
+        if self.on_publish is not None and self.ops:
+            self.on_publish(event, self.op)
+
+    # ---- the delay queue's weather ------------------------------------------------------------------
+
+    def current_lag(self) -> timedelta:
+        if self.clock.now() < self.lag_until:
+            return self.lag
+        return timedelta(0)
+
+    def maybe_start_lag(self) -> None:
+        if self.clock.now() >= self.lag_until and self.rng.random() < self.faults.lag_episode:
+            self.lag = timedelta(seconds=self.rng.randint(60, 20 * 60))
+            self.lag_until = self.clock.now() + timedelta(minutes=self.rng.randint(10, 60))
+            self.max_lag_seen = max(self.max_lag_seen, self.lag)
+            self.log(f"~ the delay queue lags {self.lag} until {self.lag_until.isoformat()}")
+
+    def visible_messages(self) -> list[Message]:
+        now = self.clock.now()
+        return sorted(
+            (message for message in self.queue.messages.values() if message.visible_at <= now),
+            key=lambda message: message.id,
+        )
+
+    def deliver(self, messages: list[Message], *, keep: bool = False) -> None:
+        """Hand ``messages`` to one executor invocation, as Lambda's SQS event source does."""
+        now = self.clock.now()
+        for message in messages:  # received: invisible for the visibility timeout
+            message.visible_at = now + VISIBILITY
+        ordered = sorted(messages, key=lambda message: message.link.occurrence)
+        self.log("deliver " + ", ".join(_describe(message.link) for message in ordered))
+        operation, results = self.run_op("deliver", lambda: self.firing.fire_batch([m.link for m in ordered]))
+        if operation.crashed:
+            return  # every message of the batch comes back after its visibility timeout
+        assert isinstance(results, list), results
+        for message, result in zip(ordered, results, strict=True):
+            if isinstance(result, Exception):
+                self.log(f"  -> retry {_describe(message.link)}: {type(result).__name__}")
+                continue
+            self.log(f"  -> {result} {_describe(message.link)}")
+            if not keep:
+                self.queue.messages.pop(message.id, None)
+
+    def wake(self, link: Link) -> None:
+        self.log(f"wake {_describe(link)}")
+        operation, result = self.run_op("wake", lambda: self.firing.wake(link))
+        if not operation.crashed and not isinstance(result, Exception):
+            self.scheduler.wakes.pop(link, None)  # ActionAfterCompletion=DELETE
+
+    def due_wakes(self) -> list[tuple[Link, datetime]]:
+        now = self.clock.now()
+        return sorted(
+            ((link, instant) for link, instant in self.scheduler.wakes.items() if instant <= now),
+            key=lambda pair: (pair[1], pair[0].task_id),
+        )
+
+    def drop_something(self) -> None:
+        occurrence_links = [m for m in self.queue.messages.values() if m.link.kind is LinkKind.OCCURRENCE]
+        wakes = list(self.scheduler.wakes)
+        if occurrence_links and (not wakes or self.rng.random() < 0.7):
+            message = self.rng.choice(sorted(occurrence_links, key=lambda m: m.id))
+            del self.queue.messages[message.id]
+            self.lost.add((message.link.task_id, message.link.occurrence))
+            self.log(f"~ lost the message {_describe(message.link)}")
+        elif wakes:
+            link = self.rng.choice(sorted(wakes, key=lambda link: (link.task_id, link.occurrence)))
+            del self.scheduler.wakes[link]
+            self.lost.add((link.task_id, link.occurrence))
+            self.log(f"~ lost the wake-up {_describe(link)}")
+
+
+def _describe(link: Link) -> str:
+    suffix = f" manual {link.tracking_id[-6:]}" if link.tracking_id else ""
+    return f"{link.task_id[-6:]}@{link.occurrence.strftime('%H:%M:%S.%f')[:-3]} v{link.version}{suffix}"
+
+
+__all__ = ["Crash", "Faults", "Interposer", "Message", "Operation", "World"]
