@@ -156,7 +156,9 @@ class Oracle:
     def _check_not_a_skip(self, event: FiredEvent, run: Run | None, task: Task | None) -> None:
         if task is None or run is None or task.misfire is not MisfirePolicy.SKIP or run.started_at is None:
             return
-        due = max(event.scheduled_for, self.due_from.get(event.task_id, event.scheduled_for))
+        # A create that answered an error may still have left its task (the compensating delete failed):
+        # it was scheduled when it was created.
+        due = max(event.scheduled_for, self.due_from.get(event.task_id, task.created_at))
         if run.started_at - due >= self.settings.sweep_grace + _SLACK:
             self.fail(
                 "P4",
