@@ -166,12 +166,17 @@ class Oracle:
                 f"published {event.dedup_key} claimed {run.started_at - due} after it was due: skip policy",
             )
 
-    def operation_ended(self, operation: Operation) -> None:
-        """A publish whose run could not be recorded (the process died, or every in-process retry of the
-        record failed) may be published again with a higher attempt: P1's one exception."""
+    def excuse(self, operation: Operation) -> None:
+        """A publish whose run could not be recorded (the process died, SNS answered an error after accepting
+        it, or every in-process retry of the record failed) may be published again with a higher attempt: P1's
+        one exception. Called as soon as such a fault is injected (an interleaved delivery may republish
+        before this operation ends) and when it ends; each publish is excused once."""
         for event in operation.published:
+            if event.dedup_key in operation.excused:
+                continue
             exhausted = operation.record_failures.get(event.tracking_id, 0) >= self.settings.record_attempts
             if operation.crashed or exhausted or event.dedup_key in operation.accepted_but_failed:
+                operation.excused.add(event.dedup_key)
                 self.excused[event.dedup_key] = self.excused.get(event.dedup_key, 0) + 1
 
     # ---- the records ------------------------------------------------------------------------------

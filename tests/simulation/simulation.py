@@ -77,7 +77,7 @@ class Simulation:
         self.check_every = check_every
         self.world.nested_runner = self._nested
         self.world.on_publish = self._on_publish
-        self.world.on_op_end = self.oracle.operation_ended
+        self.world.on_excusable = self.oracle.excuse
         self.contexts: dict[str, Context] = {}
         self.next_sweep = START + SWEEP_EVERY
         self.steps = 0

@@ -69,6 +69,7 @@ class Operation:
     published: list[FiredEvent] = field(default_factory=list)
     record_failures: dict[str, int] = field(default_factory=dict)  # tracking id -> failed finish calls
     accepted_but_failed: set[str] = field(default_factory=set)  # dedup keys SNS took while reporting an error
+    excused: set[str] = field(default_factory=set)  # dedup keys the oracle already allowed a second publish
 
 
 class SimQueue:
@@ -158,7 +159,9 @@ class World:
         self.lost: set[tuple[str, datetime]] = set()  # (task, occurrence) links the world dropped
         self.nested_runner: Callable[[int], None] | None = None  # set by the simulation: runs one random op
         self.on_publish: Callable[[FiredEvent, Operation], None] | None = None
-        self.on_op_end: Callable[[Operation], None] | None = None
+        self.on_excusable: Callable[[Operation], None] | None = (
+            None  # at a fault that may excuse a republish, and at the end
+        )
         store_port = Interposer(self, "store", store)
         queue_port = Interposer(self, "queue", self.queue)
         scheduler_port = Interposer(self, "scheduler", self.scheduler)
@@ -196,8 +199,8 @@ class World:
             result = error
         finally:
             self.ops.pop()
-        if self.on_op_end is not None:
-            self.on_op_end(operation)
+        if self.on_excusable is not None:
+            self.on_excusable(operation)
         return operation, result
 
     def log(self, line: str) -> None:
@@ -232,6 +235,7 @@ class World:
             if name == "publish_batch":  # SNS accepted, the caller saw an error: republishing is excused
                 events = args[0] if args else kwargs["events"]
                 self.op.accepted_but_failed.update(event.dedup_key for event in events)
+                self._faulted()
                 return [self._error() for _ in result]
             self._note_record_failure(name, args, kwargs)
             raise self._error()
@@ -256,6 +260,11 @@ class World:
             run = args[0] if args else kwargs["run"]
             failures = self.op.record_failures
             failures[run.tracking_id] = failures.get(run.tracking_id, 0) + 1
+            self._faulted()
+
+    def _faulted(self) -> None:
+        if self.on_excusable is not None:
+            self.on_excusable(self.op)
 
     def on_published(self, event: FiredEvent) -> None:
         if self.ops:
