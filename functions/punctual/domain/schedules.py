@@ -306,14 +306,56 @@ def _describe(duration: timedelta) -> str:
 def walk_through(
     schedule: Schedule, start: datetime, now: datetime, *, cap: int
 ) -> tuple[datetime, int, datetime | None]:
-    """From the occurrence ``start``, step over every later occurrence at or before ``now`` (at most ``cap``).
+    """From the occurrence ``start``, step over every later occurrence at or before ``now``.
 
     Returns (the last occurrence at or before now — ``start`` itself if none followed it, how many followed
     it, the first occurrence after now or None). A late fire and the sweeper both coalesce missed occurrences
-    with it instead of bursting the backlog."""
+    with it instead of bursting the backlog. Intervals are arithmetic (exact, O(1)); a cron walks at most
+    ``cap`` occurrences and then jumps to the last one before now, so the count is then a lower bound."""
+    if schedule.kind is ScheduleKind.EVERY:
+        return _every_walk(schedule, start, now)
     latest, passed = start, 0
     following = next_occurrence(schedule, start)
-    while following is not None and following <= now and passed < cap:
+    while following is not None and following <= now:
+        if passed == cap:
+            return _jump_to_latest(schedule, following, now, passed)
         latest, passed = following, passed + 1
         following = next_occurrence(schedule, following)
     return latest, passed, following
+
+
+def _every_walk(schedule: Schedule, start: datetime, now: datetime) -> tuple[datetime, int, datetime | None]:
+    assert schedule.every_seconds
+    following = next_occurrence(schedule, start)
+    if following is None or following > now:
+        return start, 0, following
+    interval_us = schedule.every_seconds * 1_000_000
+    last = now if schedule.end_at is None else min(now, schedule.end_at)
+    later = ((last - following) // _MICROSECOND) // interval_us  # occurrences after `following`, up to last
+    latest = following + timedelta(microseconds=later * interval_us)
+    return latest, later + 1, next_occurrence(schedule, latest)
+
+
+# Windows before now searched, smallest first, for the last occurrence of a long-missed cron.
+_JUMP_WINDOWS = tuple(timedelta(seconds=seconds) for seconds in (60, 3600, 86_400, 32 * 86_400, 367 * 86_400))
+
+
+def _jump_to_latest(
+    schedule: Schedule, pending: datetime, now: datetime, passed: int
+) -> tuple[datetime, int, datetime | None]:
+    """The walk from ``pending`` (an occurrence <= now) gave up counting: find the last occurrence <= now from
+    the smallest window before now that holds one, and count only what that short walk steps over."""
+    for window in _JUMP_WINDOWS:
+        candidate = _within_end(schedule, _at_or_after(schedule, max(pending, now - window)))
+        if candidate is not None and candidate <= now:
+            latest, counted = candidate, 1
+            following = next_occurrence(schedule, latest)
+            while following is not None and following <= now:
+                latest, counted = following, counted + 1
+                following = next_occurrence(schedule, following)
+            return latest, passed + counted, following
+    # Rarer than once a year (a leap day): few enough to walk.
+    return walk_through(schedule, pending, now, cap=_UNCAPPED)
+
+
+_UNCAPPED = -1  # a cap the walk never reaches

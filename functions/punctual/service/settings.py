@@ -28,7 +28,9 @@ class ServiceSettings:
     sweep_grace: timedelta = timedelta(seconds=150)
     sweep_batch: int = 100  # due tasks read per page
     sweep_max_tasks: int = 2_000  # due tasks examined per sweep (pages of sweep_batch)
-    max_missed_count: int = 100_000  # bound on counting missed occurrences of a long outage
+    # Missed cron occurrences are counted one by one up to this many, then the count is a lower bound (the walk
+    # jumps to the last one before now); intervals are counted exactly, in closed form.
+    max_missed_count: int = 1_000
     default_page_size: int = 50
     max_page_size: int = 100
     max_bulk_items: int = 100
