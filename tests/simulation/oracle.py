@@ -10,7 +10,16 @@ from typing import Any
 from punctual.adapters import dynamodb_items as items
 from punctual.adapters.dynamodb_store import DynamoDbTaskStore
 from punctual.domain.ids import occurrence_tracking_id
-from punctual.domain.model import FiredEvent, MisfirePolicy, Run, RunKind, RunStatus, Task, TaskStatus
+from punctual.domain.model import (
+    FiredEvent,
+    MisfirePolicy,
+    Run,
+    RunKind,
+    RunStatus,
+    Schedule,
+    Task,
+    TaskStatus,
+)
 from punctual.service.ports import TaskStore
 from punctual.service.settings import ServiceSettings
 
@@ -68,6 +77,20 @@ class TrackedStore(FakeStore):
         return Records(tasks, runs)
 
 
+def runs_of(store: TaskStore, task_id: str) -> list[Run]:
+    """One task's runs as stored."""
+    if isinstance(store, TrackedStore):
+        return list(store.runs_by_task.get(task_id, {}).values())
+    runs: list[Run] = []
+    continuation = None
+    while True:
+        page = store.list_runs(task_id, limit=100, continuation=continuation)
+        runs += page.items
+        continuation = page.continuation
+        if continuation is None:
+            return runs
+
+
 def read_records(store: TaskStore) -> Records:
     """Every task and run as stored, bypassing the failure injection."""
     if isinstance(store, FakeStore):
@@ -101,9 +124,13 @@ class Oracle:
     cancelled: set[str] = field(default_factory=set)  # tasks whose cancel returned 200
     paused: set[str] = field(default_factory=set)  # tasks whose pause returned 200 (until a resume did)
     # After a change returned: no scheduled occurrence before this instant that was unclaimed then may fire.
-    superseded: dict[str, tuple[datetime, frozenset[str]]] = field(default_factory=dict)
-    due_from: dict[str, datetime] = field(default_factory=dict)  # when a schedule change last set next_run_at
+    # Each rule keeps the schedule the change left: a change that committed later (one that crashed before
+    # answering, say) ends it, and the records then say what holds.
+    superseded: dict[str, tuple[datetime, frozenset[str], Schedule]] = field(default_factory=dict)
+    # When a schedule change last set next_run_at, and the schedule it set.
+    due_from: dict[str, tuple[datetime, Schedule]] = field(default_factory=dict)
     accepted_runs: set[str] = field(default_factory=set)  # manual runs whose run-now answered 202
+    change_versions: dict[str, int] = field(default_factory=dict)  # task -> version of its latest change
     overdue_since: dict[str, tuple[datetime | None, datetime]] = field(default_factory=dict)
 
     def fail(self, promise: str, task_id: str, what: str) -> None:
@@ -112,19 +139,24 @@ class Oracle:
     # ---- what the API answered ----------------------------------------------------------------------
 
     def created(self, task: Task, started: datetime) -> None:
-        self.due_from[task.id] = started
+        self.due_from[task.id] = (started, task.schedule)
 
-    def changed(self, before: Task | None, after: Task, started: datetime, records: Records) -> None:
-        """An update (or a bulk reschedule item) returned 200 with ``after``."""
+    def changed(self, before: Task | None, after: Task, started: datetime, runs: list[Run]) -> None:
+        """An update (or a bulk reschedule item) returned 200 with ``after``. Changes count in commit order,
+        which is version order (every write bumps it): one that an interleaved change committed over before
+        this one returned says nothing about the task any more."""
+        if after.version <= self.change_versions.get(after.id, 0):
+            return
+        self.change_versions[after.id] = after.version
         if after.status is TaskStatus.PAUSED:
             self.paused.add(after.id)
         else:
             self.paused.discard(after.id)
         if before is None or (before.schedule, before.status) != (after.schedule, after.status):
-            self.due_from[after.id] = started
+            self.due_from[after.id] = (started, after.schedule)
         if after.next_run_at is not None:
-            claimed = frozenset(run.tracking_id for run in records.runs.get(after.id, []))
-            self.superseded[after.id] = (after.next_run_at, claimed)
+            claimed = frozenset(run.tracking_id for run in runs)
+            self.superseded[after.id] = (after.next_run_at, claimed, after.schedule)
 
     def cancel_returned(self, task: Task) -> None:
         if task.status is TaskStatus.CANCELLED:
@@ -137,13 +169,15 @@ class Oracle:
         if event.task_id in self.cancelled:
             self.fail("P2", event.task_id, f"published {key} after its cancel returned 200")
         if event.kind is RunKind.SCHEDULED:
-            if event.task_id in self.paused:
+            if event.task_id in self.paused and task is not None and task.status is TaskStatus.PAUSED:
                 self.fail("P2", event.task_id, f"published {key} while paused (the pause returned 200)")
             superseded = self.superseded.get(event.task_id)
-            if superseded is not None:
-                before, claimed = superseded
+            if superseded is not None and task is not None and task.schedule == superseded[2]:
+                before, claimed, _ = superseded
                 if event.scheduled_for < before and event.tracking_id not in claimed:
-                    self.fail("P2", event.task_id, f"published {key}, an instant a reschedule replaced")
+                    self.fail(
+                        "P2", event.task_id, f"published {key}, an instant a reschedule to {before} replaced"
+                    )
             self._check_not_a_skip(event, run, task)
         count = self.publishes.get(key, 0) + 1
         self.publishes[key] = count
@@ -158,7 +192,10 @@ class Oracle:
             return
         # A create that answered an error may still have left its task (the compensating delete failed):
         # it was scheduled when it was created.
-        due = max(event.scheduled_for, self.due_from.get(event.task_id, task.created_at))
+        changed_at, schedule = self.due_from.get(event.task_id, (task.created_at, task.schedule))
+        if schedule != task.schedule:
+            return  # a change the oracle never saw answered (it crashed after committing) set the clock
+        due = max(event.scheduled_for, changed_at)
         if run.started_at - due >= self.settings.sweep_grace + _SLACK:
             self.fail(
                 "P4",
@@ -192,10 +229,15 @@ class Oracle:
         fired = [r for r in runs if r.kind is RunKind.SCHEDULED and r.status is RunStatus.COMPLETED]
         if task.fired_count != len(fired):
             self.fail("P5", task.id, f"fired_count {task.fired_count} but {len(fired)} completed runs")
-        latest = max((run.scheduled_for for run in fired), default=None)
-        if task.last_run_at != latest:
+        # The occurrence of the run fired last (a reschedule to a past instant may fire an earlier one later;
+        # two fired at one simulated instant are in no order the records show).
+        last_fired = max((run.fired_at or run.scheduled_for for run in fired), default=None)
+        candidates = {run.scheduled_for for run in fired if (run.fired_at or run.scheduled_for) == last_fired}
+        if (task.last_run_at is None) != (last_fired is None) or (
+            candidates and task.last_run_at not in candidates
+        ):
             self.fail(
-                "P5", task.id, f"last_run_at {task.last_run_at} but the latest completed run is {latest}"
+                "P5", task.id, f"last_run_at {task.last_run_at} but the runs fired last are for {candidates}"
             )
 
     def _check_one_time_end(self, task: Task, runs: list[Run]) -> None:
@@ -234,7 +276,6 @@ class Oracle:
         self,
         records: Records,
         armed: set[tuple[str, datetime]],
-        lost: set[tuple[str, datetime]],
         now: datetime,
     ) -> None:
         """After everything drained and every instant passed: every live task armed, every due occurrence
@@ -252,7 +293,7 @@ class Oracle:
                 continue
             if task.next_run_at <= now - self.settings.sweep_grace - timedelta(minutes=2):
                 self.fail("P3", task.id, f"next_run_at {task.next_run_at} never fired")
-            elif (task.id, task.next_run_at) not in armed | lost:  # a lost one is repaired once overdue
+            elif (task.id, task.next_run_at) not in armed:
                 self.fail("P3", task.id, f"live but nothing armed for {task.next_run_at}")
             if not task.schedule.recurring:
                 tracking_id = occurrence_tracking_id(task.id, task.next_run_at)

@@ -27,11 +27,11 @@ from punctual.service.commands import (
 from punctual.service.ports import TaskStore
 from punctual.service.settings import ServiceSettings
 
-from tests.simulation.oracle import Oracle, TrackedStore, Violation, read_records
+from tests.simulation.oracle import Oracle, TrackedStore, Violation, read_records, runs_of
 from tests.simulation.world import Faults, Operation, World
 
 # Small pages, so the sweeper's paging through the due index is exercised.
-SETTINGS = ServiceSettings(cursor_secret=b"simulation", sweep_batch=3, max_missed_count=1_000)
+SETTINGS = ServiceSettings(cursor_secret=b"simulation", sweep_batch=1, max_missed_count=1_000)
 # Just before Europe's spring-forward: cron tasks in Berlin cross a DST change.
 START = datetime(2026, 3, 29, 0, 40, tzinfo=UTC)
 CONTEXTS = (Context("tenant-a"), Context("tenant-b", "user-1"))
@@ -79,6 +79,8 @@ class Simulation:
         self.world.on_publish = self._on_publish
         self.world.on_excusable = self.oracle.excuse
         self.contexts: dict[str, Context] = {}
+        self.task_ids: list[str] = []  # in creation order
+        self._unrepaired: dict[str, int] = {}  # task -> fault-free sweeps that left its lost link lost
         self.next_sweep = START + SWEEP_EVERY
         self.steps = 0
         self._live: set[str] = set()
@@ -123,11 +125,11 @@ class Simulation:
     def _random_op(self, depth: int) -> None:
         choices: list[tuple[int, Any]] = [
             (8, self.create),
-            (5, self.update),
-            (3, self.cancel),
-            (3, self.run_now),
-            (1, self.bulk_delete),
-            (1, self.bulk_reschedule),
+            (5, self._on_a_task(self.update)),
+            (3, self._on_a_task(self.cancel)),
+            (3, self._on_a_task(self.run_now)),
+            (1, self._on_a_task(self.bulk_delete)),
+            (1, self._on_a_task(self.bulk_reschedule)),
             (4, self.wake),
         ]
         if depth == 0:
@@ -182,7 +184,36 @@ class Simulation:
 
     def sweep(self) -> None:
         self.world.log("sweep")
-        self.world.run_op("sweep", self.world.firing.sweep)
+        started = self.world.clock.now()
+        operation, _ = self.world.run_op("sweep", self.world.firing.sweep)
+        if not operation.faults and not self.world.ops:
+            self._check_repaired(started)
+
+    def _check_repaired(self, swept_at: datetime) -> None:
+        """P3: a live task whose next occurrence is overdue past the grace and has no link anywhere (lost) is
+        re-armed by the sweeper: two sweeps without an injected fault leave none behind."""
+        armed = self._armed()
+        overdue = swept_at - SETTINGS.sweep_grace
+        for task_id in sorted(self._live):
+            task = self.world.raw_store.get_task(task_id, consistent=True)
+            lost = (
+                task is not None
+                and task.status is TaskStatus.SCHEDULED
+                and task.in_flight is None
+                and task.next_run_at is not None
+                and task.next_run_at <= overdue
+                and (task.id, task.next_run_at) not in armed
+            )
+            if not lost:
+                self._unrepaired.pop(task_id, None)
+                continue
+            assert task is not None
+            sweeps = self._unrepaired.get(task_id, 0) + 1
+            self._unrepaired[task_id] = sweeps
+            if sweeps >= 2:
+                self.oracle.fail(
+                    "P3", task_id, f"{task.next_run_at} lost and not re-armed by {sweeps} sweeps"
+                )
 
     # ---- API calls ---------------------------------------------------------------------------------
 
@@ -192,11 +223,17 @@ class Simulation:
         self.world.log(f"{kind} -> {shown}")
         return operation, result
 
-    def _pick_task(self) -> tuple[str, Context] | None:
-        if not self.contexts:
-            return None
-        task_id = self.rng.choice(sorted(self.contexts))
-        return task_id, self.contexts[task_id]
+    def _on_a_task(self, action: Any) -> Any:
+        """``action(task_id, context)`` on a live task mostly, any task sometimes (terminal ones answer 409)."""
+
+        def pick() -> None:
+            if not self.task_ids:
+                return
+            live = sorted(self._live)
+            task_id = self.rng.choice(live if live and self.rng.random() < 0.9 else self.task_ids)
+            action(task_id, self.contexts[task_id])
+
+        return pick
 
     def _instant(self, low: float, high: float) -> str:
         moment = self.world.clock.now() + timedelta(seconds=self.rng.uniform(low, high))
@@ -211,9 +248,7 @@ class Simulation:
         return ScheduleInput(cron=self.rng.choice(CRONS), timezone=self.rng.choice(ZONES))
 
     def create(self) -> None:
-        records = self.world.raw_store
-        live = sum(1 for task_id in self.contexts if _is_live(records, task_id))
-        if live >= MAX_LIVE_TASKS:
+        if len(self._live) >= MAX_LIVE_TASKS:
             return
         context = self.rng.choice(CONTEXTS)
         command = CreateTask(
@@ -229,19 +264,20 @@ class Simulation:
         if isinstance(result, tuple):
             task: Task = result[0]
             self.contexts[task.id] = context
+            self.task_ids.append(task.id)
+            self._live.add(task.id)
             self.oracle.created(task, started)
             self.world.log(f"  created {task.id[-6:]} next {task.next_run_at}")
 
-    def update(self) -> None:
-        picked = self._pick_task()
-        if picked is None:
-            return
-        task_id, context = picked
+    def update(self, task_id: str, context: Context) -> None:
         field = self.rng.choice(("at", "every", "cron", "metadata", "name", "message", "paused", "misfire"))
         schedule = ScheduleInput()
         values: dict[str, Any] = {}
         if field == "at":
             schedule = ScheduleInput(at=self._instant(-60, 30 * 60))
+            runs = runs_of(self.world.raw_store, task_id)
+            if runs and self.rng.random() < 0.3:  # back onto an instant it already has a run for
+                schedule = ScheduleInput(at=format_instant(self.rng.choice(runs).scheduled_for))
         elif field == "every":
             schedule = ScheduleInput(every=self.rng.choice(EVERIES))
         elif field == "cron":
@@ -267,33 +303,21 @@ class Simulation:
         self.world.log(label)
         _, result = self._api("update", action)
         if isinstance(result, Task):
-            self.oracle.changed(before, result, started, read_records(self.world.raw_store))
+            self.oracle.changed(before, result, started, runs_of(self.world.raw_store, task_id))
 
-    def cancel(self) -> None:
-        picked = self._pick_task()
-        if picked is None:
-            return
-        task_id, context = picked
+    def cancel(self, task_id: str, context: Context) -> None:
         self.world.log(f"cancel {task_id[-6:]}")
         _, result = self._api("cancel", lambda: self.world.tasks.cancel(context, task_id))
         if isinstance(result, Task):
             self.oracle.cancel_returned(result)
 
-    def run_now(self) -> None:
-        picked = self._pick_task()
-        if picked is None:
-            return
-        task_id, context = picked
+    def run_now(self, task_id: str, context: Context) -> None:
         self.world.log(f"run now {task_id[-6:]}")
         _, result = self._api("run_now", lambda: self.world.runs.run_now(context, task_id))
         if isinstance(result, Run):
             self.oracle.accepted_runs.add(result.tracking_id)
 
-    def bulk_delete(self) -> None:
-        picked = self._pick_task()
-        if picked is None:
-            return
-        task_id, context = picked
+    def bulk_delete(self, task_id: str, context: Context) -> None:
         if self.rng.random() < 0.5:
             command = BulkDelete(ids=[task_id])
         else:
@@ -305,18 +329,14 @@ class Simulation:
                 if item.task is not None:
                     self.oracle.cancel_returned(item.task)
 
-    def bulk_reschedule(self) -> None:
-        picked = self._pick_task()
-        if picked is None:
-            return
-        task_id, context = picked
+    def bulk_reschedule(self, task_id: str, context: Context) -> None:
         command = BulkReschedule([RescheduleItem(task_id, self._instant(-60, 30 * 60))])
         before = self._raw_task(task_id)
         started = self.world.clock.now()
         self.world.log(f"bulk reschedule {task_id[-6:]} to {command.updates[0].at}")
         _, result = self._api("bulk_reschedule", lambda: self.world.tasks.bulk_reschedule(context, command))
         if isinstance(result, list) and result and result[0].task is not None:
-            self.oracle.changed(before, result[0].task, started, read_records(self.world.raw_store))
+            self.oracle.changed(before, result[0].task, started, runs_of(self.world.raw_store, task_id))
 
     # ---- checks ----------------------------------------------------------------------------------
 
@@ -333,18 +353,41 @@ class Simulation:
         store = self.world.raw_store
         if isinstance(store, TrackedStore):  # only what changed, and the live tasks whose time may run out
             records = store.changed_records(self._live)
-            self._live = {task.id for task in records.tasks.values() if task.status in _LIVE}
         else:
             records = read_records(store)
+        self._live = {task.id for task in records.tasks.values() if task.status in _LIVE}
+        for task in records.tasks.values():  # also tasks a create left although it answered an error
+            if task.id not in self.contexts:
+                self.contexts[task.id] = task.context
+                self.task_ids.append(task.id)
         self.oracle.check_records(records, self.world.clock.now(), lag=self.world.max_lag_seen)
 
     def quiesce(self) -> None:
-        """No more faults, lag or interleaving: drain everything for 45 minutes of simulated time."""
+        """No more faults, lag or interleaving: drain everything for 45 minutes of simulated time; then, for
+        the tasks whose next occurrence is still unarmed (a link lost to a fault before it was due), move the
+        clock past that occurrence so the sweeper repairs them; then every live task must be armed."""
         world = self.world
         world.faults.calm()
         world.lag_until = world.clock.now()
         world.log("== quiesce")
-        for _ in range(45 * 60 // 5):
+        if not self._drain(minutes=45):
+            return
+        unarmed = [task for task in read_records(world.raw_store).tasks.values() if self._unarmed(task)]
+        if unarmed:
+            latest = max(task.next_run_at for task in unarmed if task.next_run_at is not None)
+            target = latest + SETTINGS.sweep_grace + SWEEP_EVERY
+            if target > world.clock.now():
+                world.log(f"== the clock jumps to {target.isoformat()} for {len(unarmed)} unarmed tasks")
+                world.clock.set(target)
+                self.oracle.clock_jumped(target)
+            if not self._drain(minutes=10):
+                return
+        self.oracle.check_quiescent(read_records(world.raw_store), self._armed(), world.clock.now())
+
+    def _drain(self, *, minutes: int) -> bool:
+        """Deliver, wake and sweep as they come due, in 5 s steps; False once a promise broke."""
+        world = self.world
+        for _ in range(minutes * 60 // 5):
             world.clock.advance(seconds=5)
             for link, _ in world.due_wakes():
                 world.wake(link)
@@ -359,18 +402,23 @@ class Simulation:
             if world.clock.now().second < 5:  # once a simulated minute
                 self.check()
             if self.oracle.violations:
-                return
+                return False
+        return True
+
+    def _armed(self) -> set[tuple[str, datetime]]:
+        world = self.world
         armed = {(m.link.task_id, m.link.occurrence) for m in world.queue.messages.values()}
-        armed |= {(link.task_id, link.occurrence) for link in world.scheduler.wakes}
-        self.oracle.check_quiescent(read_records(world.raw_store), armed, world.lost, world.clock.now())
+        return armed | {(link.task_id, link.occurrence) for link in world.scheduler.wakes}
+
+    def _unarmed(self, task: Task) -> bool:
+        return (
+            task.status is TaskStatus.SCHEDULED
+            and task.next_run_at is not None
+            and (task.id, task.next_run_at) not in self._armed()
+        )
 
 
 _LIVE = (TaskStatus.SCHEDULED, TaskStatus.PAUSED)
-
-
-def _is_live(store: TaskStore, task_id: str) -> bool:
-    task = store.get_task(task_id, consistent=True)
-    return task is not None and task.status in (TaskStatus.SCHEDULED, TaskStatus.PAUSED)
 
 
 def run_simulation(seed: int, steps: int, store: TaskStore | None = None, **options: Any) -> Result:

@@ -156,7 +156,6 @@ class World:
         self.lag_until = start
         self.max_lag_seen = timedelta(0)
         self.trace: list[str] = []
-        self.lost: set[tuple[str, datetime]] = set()  # (task, occurrence) links the world dropped
         self.nested_runner: Callable[[int], None] | None = None  # set by the simulation: runs one random op
         self.on_publish: Callable[[FiredEvent, Operation], None] | None = None
         self.on_excusable: Callable[[Operation], None] | None = (
@@ -167,14 +166,14 @@ class World:
         scheduler_port = Interposer(self, "scheduler", self.scheduler)
         publisher_port = Interposer(self, "publisher", self.publisher)
         ids = SequentialIds(start=seed * 1_000_000 + 1)
-        arming = Arming(scheduler_port, queue_port, settings)  # type: ignore[arg-type]
-        self.tasks = TaskService(store_port, arming, self.clock, ids, settings, self.metrics)  # type: ignore[arg-type]
-        self.runs = RunService(store_port, queue_port, self.clock, ids, settings, self.metrics)  # type: ignore[arg-type]
+        arming = Arming(scheduler_port, queue_port, settings)
+        self.tasks = TaskService(store_port, arming, self.clock, ids, settings, self.metrics)
+        self.runs = RunService(store_port, queue_port, self.clock, ids, settings, self.metrics)
         self.firing = FiringService(
-            store_port,  # type: ignore[arg-type]
+            store_port,
             arming,
-            queue_port,  # type: ignore[arg-type]
-            publisher_port,  # type: ignore[arg-type]
+            queue_port,
+            publisher_port,
             self.clock,
             settings,
             self.metrics,
@@ -332,12 +331,10 @@ class World:
         if occurrence_links and (not wakes or self.rng.random() < 0.7):
             message = self.rng.choice(sorted(occurrence_links, key=lambda m: m.id))
             del self.queue.messages[message.id]
-            self.lost.add((message.link.task_id, message.link.occurrence))
             self.log(f"~ lost the message {_describe(message.link)}")
         elif wakes:
             link = self.rng.choice(sorted(wakes, key=lambda link: (link.task_id, link.occurrence)))
             del self.scheduler.wakes[link]
-            self.lost.add((link.task_id, link.occurrence))
             self.log(f"~ lost the wake-up {_describe(link)}")
 
 
