@@ -301,7 +301,7 @@ class Simulation:
         before = self._raw_task(task_id)
         started = self.world.clock.now()
         self.world.log(label)
-        _, result = self._api("update", action)
+        _, result = self._api("change", action)
         if isinstance(result, Task):
             self.oracle.changed(before, result, started, runs_of(self.world.raw_store, task_id))
 
@@ -331,12 +331,12 @@ class Simulation:
 
     def bulk_reschedule(self, task_id: str, context: Context) -> None:
         command = BulkReschedule([RescheduleItem(task_id, self._instant(-60, 30 * 60))])
-        before = self._raw_task(task_id)
-        started = self.world.clock.now()
-        self.world.log(f"bulk reschedule {task_id[-6:]} to {command.updates[0].at}")
-        _, result = self._api("bulk_reschedule", lambda: self.world.tasks.bulk_reschedule(context, command))
-        if isinstance(result, list) and result and result[0].task is not None:
-            self.oracle.changed(before, result[0].task, started, runs_of(self.world.raw_store, task_id))
+
+        def reschedule() -> Task | None:
+            (item,) = self.world.tasks.bulk_reschedule(context, command)
+            return item.task
+
+        self._change(f"bulk reschedule {task_id[-6:]} to {command.updates[0].at}", task_id, reschedule)
 
     # ---- checks ----------------------------------------------------------------------------------
 

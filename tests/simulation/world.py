@@ -62,8 +62,6 @@ class Operation:
     """One top-level or nested operation, with what the oracle needs to excuse or blame it."""
 
     kind: str
-    started: datetime
-    depth: int
     faults: int = 0
     crashed: bool = False
     published: list[FiredEvent] = field(default_factory=list)
@@ -187,7 +185,7 @@ class World:
 
     def run_op(self, kind: str, action: Callable[[], Any]) -> tuple[Operation, Any]:
         """Run ``action`` as one operation; a Crash ends it silently (returns the Crash as its result)."""
-        operation = Operation(kind, self.clock.now(), depth=len(self.ops))
+        operation = Operation(kind)
         self.ops.append(operation)
         try:
             result: Any = action()

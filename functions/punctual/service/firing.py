@@ -424,15 +424,13 @@ class FiringService:
         (the message is then redelivered after its visibility timeout)."""
         snapshot = task
         for attempt in range(1, self._settings.record_attempts + 1):
-            released = (
-                _released(snapshot, ended) if snapshot is not None and _holds(snapshot, ended) else None
-            )
+            holder = snapshot if snapshot is not None and _holds(snapshot, ended) else None
             try:
                 if self._store.finish(
                     ended,
                     expected_attempt=expected_attempt,
-                    task=released,
-                    expected_version=None if released is None or snapshot is None else snapshot.version,
+                    task=None if holder is None else _released(holder, ended),
+                    expected_version=None if holder is None else holder.version,
                 ):
                     return
             except StaleWriteError:

@@ -4,13 +4,14 @@ moto must behave the same, so the fake cannot drift from the real thing (ports.T
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from punctual.domain.errors import AlreadyExistsError, StaleWriteError
 from punctual.domain.model import Context, Run, RunKind, RunStatus, Task, TaskStatus
-from punctual.service.ports import TaskFilter, TaskStore
+from punctual.service.ports import StorePage, TaskFilter, TaskStore
 
 from tests.fakes import FakeStore
 from tests.integration.store.records import T0, TENANT_A, TENANT_A_USER_U, TENANT_B, make_run, make_task
@@ -27,45 +28,44 @@ def any_store(request: pytest.FixtureRequest) -> TaskStore:
     return store
 
 
-def all_tasks(store: TaskStore, context: Context, task_filter: TaskFilter, *, limit: int) -> list[Task]:
-    """Every page's items, in order. Page boundaries may differ between stores (a short page with a
-    continuation is allowed), the sequence may not."""
-    found: list[Task] = []
+Item = TypeVar("Item")
+
+
+def every_page(
+    fetch: Callable[[dict[str, Any] | None], StorePage[Item]], *, page_limit: int | None = None
+) -> list[Item]:
+    """Every page's items, in order, each continuation passed back as JSON would carry it. Page boundaries
+    may differ between stores (a short page with a continuation is allowed), the sequence may not."""
+    found: list[Item] = []
     continuation: dict[str, Any] | None = None
     for _ in range(200):
-        page = store.query_tasks(context, task_filter, limit=limit, continuation=continuation)
-        assert len(page.items) <= limit
+        page = fetch(continuation)
+        if page_limit is not None:
+            assert len(page.items) <= page_limit
         found.extend(page.items)
         if page.continuation is None:
             return found
         continuation = json.loads(json.dumps(page.continuation))
     raise AssertionError("pagination did not terminate")
+
+
+def all_tasks(store: TaskStore, context: Context, task_filter: TaskFilter, *, limit: int) -> list[Task]:
+    return every_page(
+        lambda continuation: store.query_tasks(context, task_filter, limit=limit, continuation=continuation),
+        page_limit=limit,
+    )
 
 
 def all_due(store: TaskStore, before: Any, *, limit: int) -> list[Task]:
     """Every page of the due index, in order (the sweeper's walk)."""
-    found: list[Task] = []
-    continuation: dict[str, Any] | None = None
-    for _ in range(200):
-        page = store.tasks_needing_attention(before, limit=limit, continuation=continuation)
-        assert len(page.items) <= limit
-        found.extend(page.items)
-        if page.continuation is None:
-            return found
-        continuation = json.loads(json.dumps(page.continuation))
-    raise AssertionError("pagination did not terminate")
+    return every_page(
+        lambda continuation: store.tasks_needing_attention(before, limit=limit, continuation=continuation),
+        page_limit=limit,
+    )
 
 
 def all_runs(store: TaskStore, task_id: str, *, limit: int) -> list[Run]:
-    found: list[Run] = []
-    continuation: dict[str, Any] | None = None
-    for _ in range(200):
-        page = store.list_runs(task_id, limit=limit, continuation=continuation)
-        found.extend(page.items)
-        if page.continuation is None:
-            return found
-        continuation = json.loads(json.dumps(page.continuation))
-    raise AssertionError("pagination did not terminate")
+    return every_page(lambda continuation: store.list_runs(task_id, limit=limit, continuation=continuation))
 
 
 def claimed(task: Task) -> Task:

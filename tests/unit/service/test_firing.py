@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -136,26 +137,23 @@ def test_the_same_link_delivered_twice_publishes_once() -> None:
     assert len(s.publisher.published) == 1
 
 
-def test_a_link_whose_occurrence_is_no_longer_next_run_at_is_a_no_op() -> None:
+@pytest.mark.parametrize(
+    "move",
+    [
+        # rescheduled: the old link's occurrence is gone
+        lambda task: task.evolve(
+            version=2, schedule=at(T0 + timedelta(hours=1)), next_run_at=T0 + timedelta(hours=1)
+        ),
+        # paused, next_run_at left as it was
+        lambda task: task.evolve(version=2, status=TaskStatus.PAUSED),
+    ],
+    ids=["occurrence-no-longer-next", "task-no-longer-scheduled"],
+)
+def test_a_link_the_task_moved_away_from_is_a_no_op(move: Callable[[Task], Task]) -> None:
     s = make_services(start=T0 - timedelta(seconds=10))
     add_task(s, at(T0), T0)
     link, _ = s.queue.drain()[0]
-    task = s.store.tasks[link.task_id]
-    moved = T0 + timedelta(hours=1)  # rescheduled: the old link's occurrence is gone
-    s.store.tasks[task.id] = task.evolve(version=2, schedule=at(moved), next_run_at=moved)
-    s.clock.set(T0)
-
-    assert s.firing.fire(link) == FireOutcome.STALE
-    assert s.publisher.published == []
-    assert s.store.runs == {}
-
-
-def test_a_link_of_a_task_no_longer_scheduled_is_a_no_op() -> None:
-    s = make_services(start=T0 - timedelta(seconds=10))
-    add_task(s, at(T0), T0)
-    link, _ = s.queue.drain()[0]
-    task = s.store.tasks[link.task_id]
-    s.store.tasks[task.id] = task.evolve(version=2, status=TaskStatus.PAUSED)  # next_run_at left as it was
+    s.store.tasks[link.task_id] = move(s.store.tasks[link.task_id])
     s.clock.set(T0)
 
     assert s.firing.fire(link) == FireOutcome.STALE
