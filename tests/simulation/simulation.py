@@ -145,6 +145,13 @@ class Simulation:
                 return
         choices[-1][1]()
 
+    def _focus(self) -> str | None:
+        """Inside an interleaved operation, mostly the task the interrupted one is working on."""
+        focus = self.world.focus
+        if self.world.ops and focus in self.contexts and self.rng.random() < 0.7:
+            return focus
+        return None
+
     def _nested(self, depth: int) -> None:
         self.world.log("[interleaved]")
         self._random_op(depth)
@@ -174,6 +181,8 @@ class Simulation:
     def deliver_any(self) -> None:
         """A second executor handed a message another one is working on (or one not yet visible)."""
         messages = sorted(self.world.queue.messages.values(), key=lambda message: message.id)
+        focus = self._focus()
+        messages = [message for message in messages if message.link.task_id == focus] or messages
         if messages:
             self.world.deliver([self.rng.choice(messages)], keep=True)
 
@@ -229,8 +238,9 @@ class Simulation:
         def pick() -> None:
             if not self.task_ids:
                 return
+            focus = self._focus()
             live = sorted(self._live)
-            task_id = self.rng.choice(live if live and self.rng.random() < 0.9 else self.task_ids)
+            task_id = focus or self.rng.choice(live if live and self.rng.random() < 0.9 else self.task_ids)
             action(task_id, self.contexts[task_id])
 
         return pick

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 from punctual.adapters.dynamodb_store import DynamoDbTaskStore
 
+from tests.simulation.reverted import reverted
 from tests.simulation.simulation import run_simulation
 
 SEEDS = range(1, 9)
@@ -28,3 +29,12 @@ def test_the_promises_hold_on_the_dynamodb_store(seed: int, store: DynamoDbTaskS
     result = run_simulation(seed, 200, store, check_every=25)
     assert not result.violations, result.report()
     assert result.published > 10
+
+
+# Each fix of issue 7 reverted in memory, and the seeds the simulation needs to find the break unaided (the
+# oracle must never go blind to them). See tests/simulation/reverted.py.
+@pytest.mark.parametrize(("fix", "seeds"), [(1, 1), (2, 1), (3, 1), (4, 1), (5, 4), (6, 1), (7, 1)])
+def test_the_simulation_finds_each_break_when_its_fix_is_reverted(fix: int, seeds: int) -> None:
+    with reverted(fix):
+        found = [run_simulation(seed, 20_000) for seed in range(1, seeds + 1)]
+    assert any(result.violations for result in found)

@@ -15,10 +15,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from punctual.domain.errors import DependencyError, ThrottledError
-from punctual.domain.model import FiredEvent, Link, LinkKind
+from punctual.domain.model import FiredEvent, Link, LinkKind, Run, Task
 from punctual.service.arming import Arming
 from punctual.service.firing import FiringService
-from punctual.service.ports import NullMetrics, TaskStore
+from punctual.service.ports import NullMetrics, StorePage, TaskStore
 from punctual.service.runs import RunService
 from punctual.service.settings import ServiceSettings
 from punctual.service.tasks import TaskService
@@ -154,6 +154,7 @@ class World:
         self.lag_until = start
         self.max_lag_seen = timedelta(0)
         self.trace: list[str] = []
+        self.focus: str | None = None  # the task the innermost operation last named
         self.nested_runner: Callable[[int], None] | None = None  # set by the simulation: runs one random op
         self.on_publish: Callable[[FiredEvent, Operation], None] | None = None
         self.on_excusable: Callable[[Operation], None] | None = (
@@ -208,6 +209,7 @@ class World:
     def before_call(self, port: str, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         if not self.ops:
             return
+        self._focus_on((*args, *kwargs.values()))
         self._maybe_nest()
         roll = self.rng.random()
         if roll < self.faults.crash / 2:
@@ -236,8 +238,23 @@ class World:
                 return [self._error() for _ in result]
             self._note_record_failure(name, args, kwargs)
             raise self._error()
+        self._focus_on((result,))
         self._maybe_nest()
         return result
+
+    def _focus_on(self, values: tuple[Any, ...]) -> None:
+        """Remember the task the current operation is working on, so that an interleaved operation can race
+        it on that very task (a delivery of its link, a cancel of it) rather than on a random one."""
+        for value in values:
+            if isinstance(value, StorePage):
+                value = value.items
+            for item in value[:1] if isinstance(value, list) else (value,):
+                if isinstance(item, tuple) and item:  # (task, run) or (task id, tracking id) pairs
+                    item = item[0]
+                if isinstance(item, Task):
+                    self.focus = item.id
+                elif isinstance(item, Run | Link | FiredEvent):
+                    self.focus = item.task_id
 
     def _maybe_nest(self) -> None:
         if self.nested_runner is not None and len(self.ops) < 3 and self.rng.random() < self.faults.nest:
