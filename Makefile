@@ -27,7 +27,7 @@ $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-$(VENV)/.synced: $(UV) pyproject.toml uv.lock
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock clients/python/pyproject.toml
 	$(UV) sync --frozen
 	@touch $@
 
@@ -46,6 +46,7 @@ lint: install
 
 typecheck: install
 	$(BIN)/mypy functions infra
+	cd clients/python && $(CURDIR)/$(BIN)/mypy --strict
 
 unit: install
 	$(BIN)/pytest tests/unit -q
