@@ -63,6 +63,15 @@ def at(instant: datetime) -> Schedule:
     return Schedule(kind=ScheduleKind.AT, at=instant)
 
 
+def one_time_task_due_now() -> tuple[Services, Link]:
+    """A one-time task at T0, armed ten seconds before; its link taken off the queue and the clock at T0."""
+    s = make_services(start=T0 - timedelta(seconds=10))
+    add_task(s, at(T0), T0)
+    link, _ = s.queue.drain()[0]
+    s.clock.set(T0)
+    return s, link
+
+
 def every(seconds: int, anchor: datetime) -> Schedule:
     return Schedule(kind=ScheduleKind.EVERY, every=f"{seconds} seconds", every_seconds=seconds, anchor=anchor)
 
@@ -126,10 +135,7 @@ def test_a_due_message_publishes_exactly_once_on_the_second() -> None:
 
 
 def test_the_same_link_delivered_twice_publishes_once() -> None:
-    s = make_services(start=T0 - timedelta(seconds=10))
-    add_task(s, at(T0), T0)
-    link, _ = s.queue.drain()[0]
-    s.clock.set(T0)
+    s, link = one_time_task_due_now()
 
     assert s.firing.fire(link) == FireOutcome.PUBLISHED
     assert s.firing.fire(link) == FireOutcome.DUPLICATE
@@ -178,10 +184,7 @@ def test_an_older_link_version_of_the_same_occurrence_still_fires_once() -> None
 
 
 def test_a_cancel_that_wins_the_race_with_the_claim_prevents_the_publish() -> None:
-    s = make_services(start=T0 - timedelta(seconds=10))
-    add_task(s, at(T0), T0)
-    link, _ = s.queue.drain()[0]
-    s.clock.set(T0)
+    s, link = one_time_task_due_now()
     original_claim = s.store.claim
 
     def cancel_then_claim(task: Task, *, expected_version: int, run: object) -> None:
@@ -222,10 +225,7 @@ def test_publish_failure_is_retried_and_the_recurring_chain_stays_armed() -> Non
 
 
 def test_cancel_or_reschedule_of_a_claimed_occurrence_is_409() -> None:
-    s = make_services(start=T0 - timedelta(seconds=10))
-    add_task(s, at(T0), T0)
-    link, _ = s.queue.drain()[0]
-    s.clock.set(T0)
+    s, link = one_time_task_due_now()
     s.publisher.fail_next(DependencyError("SNS is down"))
     with pytest.raises(DependencyError):
         s.firing.fire(link)
@@ -243,10 +243,7 @@ def test_cancel_or_reschedule_of_a_claimed_occurrence_is_409() -> None:
 
 
 def test_a_delivery_while_another_holds_the_lease_is_retried_not_dropped() -> None:
-    s = make_services(start=T0 - timedelta(seconds=10))
-    add_task(s, at(T0), T0)
-    link, _ = s.queue.drain()[0]
-    s.clock.set(T0)
+    s, link = one_time_task_due_now()
     # Every in-process attempt to record the published run fails: the message goes back for redelivery.
     failures = s.settings.record_attempts
     s.store.fail_next("finish", RuntimeError("DynamoDB unreachable after publishing"), times=failures)
@@ -261,10 +258,7 @@ def test_a_delivery_while_another_holds_the_lease_is_retried_not_dropped() -> No
 
 
 def test_a_failed_record_of_a_published_run_is_retried_in_process_not_published_again() -> None:
-    s = make_services(start=T0 - timedelta(seconds=10))
-    add_task(s, at(T0), T0)
-    link, _ = s.queue.drain()[0]
-    s.clock.set(T0)
+    s, link = one_time_task_due_now()
     s.store.fail_next("finish", RuntimeError("throttled"), times=s.settings.record_attempts - 1)
 
     assert s.firing.fire(link) == FireOutcome.PUBLISHED
@@ -283,10 +277,7 @@ def test_a_failed_record_of_a_published_run_is_retried_in_process_not_published_
 
 
 def test_a_claim_and_its_finish_each_bump_the_version_and_the_mark_names_the_run() -> None:
-    s = make_services(start=T0 - timedelta(seconds=10))
-    add_task(s, at(T0), T0)
-    link, _ = s.queue.drain()[0]
-    s.clock.set(T0)
+    s, link = one_time_task_due_now()
     s.publisher.fail_next(DependencyError("SNS is down"))
     with pytest.raises(DependencyError):
         s.firing.fire(link)
@@ -454,10 +445,7 @@ def test_the_sweeper_rearms_a_lost_link_and_the_occurrence_fires_once() -> None:
 
 
 def test_the_sweeper_resumes_a_claimed_run_whose_executor_died() -> None:
-    s = make_services(start=T0 - timedelta(seconds=10))
-    add_task(s, at(T0), T0)
-    link, _ = s.queue.drain()[0]
-    s.clock.set(T0)
+    s, link = one_time_task_due_now()
     s.publisher.fail_next(DependencyError("SNS is down"))
     with pytest.raises(DependencyError):
         s.firing.fire(link)
@@ -677,10 +665,7 @@ def test_the_sweeper_clears_an_in_flight_mark_whose_run_already_ended() -> None:
 def test_the_sweeper_ends_a_one_time_task_as_its_ended_run_did(
     run_status: RunStatus | None, task_status: TaskStatus
 ) -> None:
-    s = make_services(start=T0 - timedelta(seconds=10))
-    add_task(s, at(T0), T0)
-    link, _ = s.queue.drain()[0]
-    s.clock.set(T0)
+    s, link = one_time_task_due_now()
     s.publisher.fail_next(DependencyError("SNS is down"))
     with pytest.raises(DependencyError):
         s.firing.fire(link)  # claimed: in flight, next_run_at None, the run RUNNING
