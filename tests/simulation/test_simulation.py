@@ -31,10 +31,10 @@ def test_the_promises_hold_on_the_dynamodb_store(seed: int, store: DynamoDbTaskS
     assert result.published > 10
 
 
-# Each fix of issue 7 reverted in memory, and the seeds the simulation needs to find the break unaided (the
-# oracle must never go blind to them). See tests/simulation/reverted.py.
-@pytest.mark.parametrize(("fix", "seeds"), [(1, 1), (2, 1), (3, 1), (4, 1), (5, 4), (6, 1), (7, 1)])
-def test_the_simulation_finds_each_break_when_its_fix_is_reverted(fix: int, seeds: int) -> None:
+# Each fix of issue 7 reverted in memory: the simulation must find the break unaided within a few seeds (the
+# oracle must never go blind to them). Today it needs one to three; see tests/simulation/reverted.py.
+@pytest.mark.parametrize("fix", range(1, 8))
+def test_the_simulation_finds_each_break_when_its_fix_is_reverted(fix: int) -> None:
     with reverted(fix):
-        found = [run_simulation(seed, 20_000) for seed in range(1, seeds + 1)]
-    assert any(result.violations for result in found)
+        found = next((seed for seed in range(1, 9) if run_simulation(seed, 20_000).violations), None)
+    assert found is not None

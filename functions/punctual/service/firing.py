@@ -180,6 +180,11 @@ class FiringService:
             return FireOutcome.STALE
         assert task is not None  # _link_is_current checked it
         if task.in_flight is not None:
+            if _holds_a_manual_run(task):
+                # A run-now holds the task for the milliseconds of its publish: come back in a second rather
+                # than after the delay queue's visibility timeout.
+                self._queue.enqueue(link, 1)
+                return FireOutcome.REQUEUED
             # One claimed occurrence per task at a time: while an earlier one is still being retried, a later
             # one waits (and then fires coalesced), so a cancel that saw no in-flight occurrence is final.
             raise OccurrenceBusy(f"task {task.id} is still firing {task.in_flight.isoformat()}")
@@ -595,6 +600,15 @@ def _holds(task: Task, run: Run) -> bool:
     if task.in_flight_run is not None:
         return task.in_flight_run == run.tracking_id
     return run.kind is RunKind.SCHEDULED and task.in_flight == run.scheduled_for
+
+
+def _holds_a_manual_run(task: Task) -> bool:
+    """Whether the task's in-flight mark is a run-now's (a scheduled run's tracking id derives from its instant)."""
+    return (
+        task.in_flight is not None
+        and task.in_flight_run is not None
+        and task.in_flight_run != occurrence_tracking_id(task.id, task.in_flight)
+    )
 
 
 def _released(task: Task, ended: Run) -> Task:

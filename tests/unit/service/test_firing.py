@@ -608,6 +608,29 @@ def test_a_manual_run_meeting_another_in_flight_run_comes_back_in_a_second() -> 
     assert [event.kind for event in s.publisher.published] == [RunKind.SCHEDULED, RunKind.MANUAL]
 
 
+def test_an_occurrence_meeting_an_in_flight_run_now_comes_back_in_a_second() -> None:
+    s = make_services(start=T0 - timedelta(seconds=10))
+    add_task(s, every(60, T0), T0)
+    scheduled, _ = s.queue.drain()[0]
+    run = s.runs.run_now(ALICE, "a" * 32)
+    ((manual, _),) = s.queue.drain()
+    s.publisher.fail_next(DependencyError("SNS is down"))
+    with pytest.raises(DependencyError):
+        s.firing.fire(manual)  # the run-now stays in flight
+    s.clock.set(T0)
+
+    assert s.firing.fire(scheduled) == FireOutcome.REQUEUED  # not OccurrenceBusy: no 90 s visibility wait
+    assert s.queue.messages == [(scheduled, 1)]
+    assert s.publisher.published == []
+
+    s.queue.drain()
+    s.clock.advance(seconds=1)
+    assert s.firing.fire(manual) == FireOutcome.PUBLISHED  # the run-now's retry ends its flight
+    assert s.firing.fire(scheduled) == FireOutcome.PUBLISHED
+    assert [event.kind for event in s.publisher.published] == [RunKind.MANUAL, RunKind.SCHEDULED]
+    assert s.store.runs[run.tracking_id].status is RunStatus.COMPLETED
+
+
 def test_a_failed_arm_of_the_next_occurrence_does_not_hold_back_this_publish() -> None:
     s = make_services(start=T0 - timedelta(seconds=30))
     add_task(s, every(60, T0), T0)
