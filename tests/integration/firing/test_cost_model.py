@@ -1,0 +1,143 @@
+"""The billable units of each operation, pinned (bench/bench_cost.py prices the same measurements).
+
+Counts only, never dollars or timings: DynamoDB write units (table and each GSI, by DynamoDB's item-size
+rules) and read units, SQS / SNS / EBS / API Gateway requests and Lambda invocations. A change to the store's
+items, indexes or transactions shows up here as a deliberate diff. "fire, batch of 10" is one executor
+invocation delivering ten records (the 100 tasks/s case); "sqs_event_source" is the Lambda event source's
+ReceiveMessage + DeleteMessageBatch around each delivery (modelled, not a handler call).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.integration.api.harness import Stack
+from tests.support.cost_model import measure_idle_sweep, measure_scenarios
+
+FIRE_ONE_TIME: dict[str, Any] = {
+    "calls": {"dynamodb.BatchGetItem": 1, "dynamodb.TransactWriteItems": 2, "sns.PublishBatch": 1},
+    # claim and finish each put the task and the run, 2x in a transaction; GSI1 (ALL) takes the task and the
+    # run both times; the claim takes the task out of GSI2 (the due index).
+    "wru": {"table": 8, "GSI1": 4, "GSI2": 1},
+    "rru": 2.0,  # the task, and its run (absent: the minimum), consistently
+    "sqs_event_source": 2,
+    "sns": 1,
+    "lambda": {"executor": 1},
+}
+FIRE_ONE_TIME_BATCH: dict[str, Any] = {
+    "calls": {"dynamodb.BatchGetItem": 1, "dynamodb.TransactWriteItems": 20, "sns.PublishBatch": 1},
+    "wru": {"table": 80, "GSI1": 40, "GSI2": 10},
+    "rru": 20.0,
+    "sqs_event_source": 2,  # per batch, not per task
+    "sns": 10,  # one PublishBatch request is billed as ten publishes
+    "lambda": {"executor": 1},
+}
+
+
+def _billable(scenario: Any) -> dict[str, Any]:
+    parts: dict[str, Any] = {
+        f"per_operation[{i}]": p.billable() for i, p in enumerate(scenario.per_operation)
+    }
+    if scenario.fire_alone is not None:
+        parts["fire, 1 record"] = scenario.fire_alone.billable()
+        parts["fire, batch of 10"] = scenario.fire_batch.billable()
+    return parts
+
+
+def test_each_operation_costs_the_pinned_units(stack: Stack) -> None:
+    idle = measure_idle_sweep(stack)
+    scenarios = {name: _billable(scenario) for name, scenario in measure_scenarios(stack).items()}
+
+    # One sweep of an idle stage: one Query per due shard (4, eventually consistent, nothing found).
+    assert idle.billable() == {
+        "calls": {"dynamodb.Query": 4},
+        "rru": 2.0,
+        "ebs_invoke": 1,
+        "lambda": {"sweeper": 1},
+    }
+    assert scenarios["one-time, SQS path (within 15 min)"] == {
+        "per_operation[0]": {
+            "calls": {"dynamodb.PutItem": 1, "sqs.SendMessage": 1},
+            "wru": {"table": 1, "GSI1": 1, "GSI2": 1},
+            "sqs": 1,
+            "apigw": 1,
+            "lambda": {"api": 1},
+        },
+        "fire, 1 record": FIRE_ONE_TIME,
+        "fire, batch of 10": FIRE_ONE_TIME_BATCH,
+    }
+    # The task item carries its message: a 10 KB message costs 11 units per task write, in GSI1 (ALL) too.
+    assert scenarios["one-time, SQS path, 10 KB message"] == {
+        "per_operation[0]": {
+            "calls": {"dynamodb.PutItem": 1, "sqs.SendMessage": 1},
+            "wru": {"table": 11, "GSI1": 11, "GSI2": 1},
+            "sqs": 1,
+            "apigw": 1,
+            "lambda": {"api": 1},
+        },
+        "fire, 1 record": {**FIRE_ONE_TIME, "wru": {"table": 48, "GSI1": 24, "GSI2": 1}, "rru": 4.0},
+        "fire, batch of 10": {
+            **FIRE_ONE_TIME_BATCH,
+            "wru": {"table": 480, "GSI1": 240, "GSI2": 10},
+            "rru": 40.0,
+        },
+    }
+    assert scenarios["one-time, EBS path (days ahead)"] == {
+        "per_operation[0]": {
+            "calls": {"dynamodb.PutItem": 1, "scheduler.CreateSchedule": 1},
+            "wru": {"table": 1, "GSI1": 1, "GSI2": 1},
+            "ebs_create": 1,
+            "apigw": 1,
+            "lambda": {"api": 1},
+        },
+        # The wake-up: EBS invokes the executor, which hands the link to the delay queue.
+        "per_operation[1]": {
+            "calls": {"sqs.SendMessage": 1},
+            "sqs": 1,
+            "ebs_invoke": 1,
+            "lambda": {"executor": 1},
+        },
+        "fire, 1 record": FIRE_ONE_TIME,
+        "fire, batch of 10": FIRE_ONE_TIME_BATCH,
+    }
+    # Arming the next occurrence moves the task within GSI2 (a delete and a put) and sends one message.
+    assert scenarios["recurring fire (every 1 minute)"] == {
+        "fire, 1 record": {
+            **FIRE_ONE_TIME,
+            "calls": {**FIRE_ONE_TIME["calls"], "sqs.SendMessage": 1},
+            "wru": {"table": 8, "GSI1": 4, "GSI2": 2},
+            "sqs": 1,
+        },
+        "fire, batch of 10": {
+            **FIRE_ONE_TIME_BATCH,
+            "calls": {**FIRE_ONE_TIME_BATCH["calls"], "sqs.SendMessage": 10},
+            "wru": {"table": 80, "GSI1": 40, "GSI2": 20},
+            "sqs": 10,
+        },
+    }
+    # The start marks the run in flight on the task and the finish clears it: each moves its GSI2 entry.
+    assert scenarios["run now (+ its fire)"] == {
+        "per_operation[0]": {
+            "calls": {"dynamodb.GetItem": 1, "dynamodb.PutItem": 1, "sqs.SendMessage": 1},
+            "wru": {"table": 1, "GSI1": 1},
+            "rru": 1.0,
+            "sqs": 1,
+            "apigw": 1,
+            "lambda": {"api": 1},
+        },
+        "fire, 1 record": {**FIRE_ONE_TIME, "wru": {"table": 8, "GSI1": 4, "GSI2": 4}},
+        "fire, batch of 10": {**FIRE_ONE_TIME_BATCH, "wru": {"table": 80, "GSI1": 40, "GSI2": 40}},
+    }
+    assert scenarios["list, one page of 50"] == {
+        "per_operation[0]": {"calls": {"dynamodb.Query": 1}, "rru": 4.0, "apigw": 1, "lambda": {"api": 1}},
+    }
+    assert scenarios["cancel (EBS-armed)"] == {
+        "per_operation[0]": {
+            "calls": {"dynamodb.GetItem": 1, "dynamodb.PutItem": 1, "scheduler.DeleteSchedule": 1},
+            "wru": {"table": 1, "GSI1": 1, "GSI2": 1},
+            "rru": 1.0,
+            "ebs_delete": 1,
+            "apigw": 1,
+            "lambda": {"api": 1},
+        },
+    }
