@@ -45,7 +45,7 @@ lint: install
 	$(BIN)/ruff format --check .
 
 typecheck: install
-	$(BIN)/mypy functions infra
+	$(BIN)/mypy functions infra tools
 	cd clients/python && $(CURDIR)/$(BIN)/mypy --strict
 
 unit: install

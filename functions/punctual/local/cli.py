@@ -1,4 +1,6 @@
-"""The ``punctual`` command. ``punctual dev`` runs everything locally; Ctrl-C (or SIGTERM) stops it."""
+"""The ``punctual`` command. ``punctual dev`` runs everything locally; Ctrl-C (or SIGTERM) stops it. Every
+other command (``punctual tasks ...``, ``runs ...``, ``events tail``) is ``punctual_cli`` (tools/), imported
+only then: it needs typer and rich, which neither ``punctual dev`` nor any Lambda loads."""
 
 from __future__ import annotations
 
@@ -130,10 +132,21 @@ def run_dev(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser(os.environ).parse_args(argv)
-    if args.command == "dev":
-        return run_dev(args)
-    return 2
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["dev"]:
+        return run_dev(build_parser(os.environ).parse_args(argv))
+    try:
+        from punctual_cli.app import run
+    except ImportError as error:  # typer and rich come with the project's dev dependencies
+        if argv and argv[0] not in ("-h", "--help"):
+            print(
+                f"punctual: {argv[0]} needs the punctual_cli package, typer and rich ({error})",
+                file=sys.stderr,
+            )
+            return 2
+        build_parser(os.environ).parse_args(argv)  # `punctual dev` alone: its usage
+        return 2
+    return run(argv)
 
 
 if __name__ == "__main__":
