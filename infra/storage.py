@@ -37,15 +37,22 @@ class Storage(Construct):
             deletion_protection=config.retain_data,
             removal_policy=config.removal_policy,
         )
-        for index_name, partition, sort, projection in (
-            (schema.GSI1_NAME, schema.GSI1_PARTITION_KEY, schema.GSI1_SORT_KEY, schema.GSI1_PROJECTION),
-            (schema.GSI2_NAME, schema.GSI2_PARTITION_KEY, schema.GSI2_SORT_KEY, schema.GSI2_PROJECTION),
+        for index_name, partition, sort, projection, included in (
+            (
+                schema.GSI1_NAME,
+                schema.GSI1_PARTITION_KEY,
+                schema.GSI1_SORT_KEY,
+                schema.GSI1_PROJECTION,
+                schema.GSI1_INCLUDED,
+            ),
+            (schema.GSI2_NAME, schema.GSI2_PARTITION_KEY, schema.GSI2_SORT_KEY, schema.GSI2_PROJECTION, ()),
         ):
             self.table.add_global_secondary_index(
                 index_name=index_name,
                 partition_key=_string_key(partition),
                 sort_key=_string_key(sort),
                 projection_type=dynamodb.ProjectionType(projection),
+                non_key_attributes=list(included) or None,
             )
 
     def grant_read_write(self, function: PunctualFunction, *, indexes: bool) -> None:

@@ -41,7 +41,10 @@ def test_table_keys_and_indexes_are_the_documented_ones(dev: Synthesized) -> Non
     assert [key["AttributeName"] for key in indexes["GSI1"]["KeySchema"]] == ["GSI1PK", "GSI1SK"]
     assert [key["AttributeName"] for key in indexes["GSI2"]["KeySchema"]] == ["GSI2PK", "GSI2SK"]
     # Whole records for listings; keys only on the due index, so claims and finishes do not copy the task.
-    assert indexes["GSI1"]["Projection"] == {"ProjectionType": "ALL"}
+    assert indexes["GSI1"]["Projection"] == {
+        "ProjectionType": "INCLUDE",
+        "NonKeyAttributes": ["status", "name", "metadata"],
+    }
     assert indexes["GSI2"]["Projection"] == {"ProjectionType": "KEYS_ONLY"}
     assert table["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
     assert not any("ProvisionedThroughput" in index for index in indexes.values())

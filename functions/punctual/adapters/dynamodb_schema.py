@@ -31,8 +31,11 @@ GSI2_NAME = "GSI2"
 GSI2_PARTITION_KEY = "GSI2PK"
 GSI2_SORT_KEY = "GSI2SK"
 
-# GSI1 serves listings and run history, which hand out whole records: it projects every attribute.
-GSI1_PROJECTION = "ALL"
+# GSI1 serves listings and run history. It projects only what their filters read (a task's status, name and
+# metadata), so a claim or a finish, which change none of them, never rewrites the index (nor the tenant's one
+# GSI1 partition); a listing reads its page's records by key afterwards.
+GSI1_PROJECTION = "INCLUDE"
+GSI1_INCLUDED = ("status", "name", "metadata")
 # GSI2 only says which tasks to look at. Every claim and finish rewrites the whole task (its message can be
 # ~200 KB); projecting keys only keeps those writes from copying the item into the index too, and the
 # sweeper reads the tasks by key (consistently) anyway.
@@ -97,14 +100,19 @@ def due_shard(task_id: str, shards: int) -> int:
 def table_definition(name: str) -> dict[str, Any]:
     """``create_table`` keyword arguments (on-demand capacity). Enable TTL separately: ``ttl_specification``."""
 
-    def index(index_name: str, partition: str, sort: str, projection: str) -> dict[str, Any]:
+    def index(
+        index_name: str, partition: str, sort: str, projection: str, included: tuple[str, ...] = ()
+    ) -> dict[str, Any]:
+        projected: dict[str, Any] = {"ProjectionType": projection}
+        if included:
+            projected["NonKeyAttributes"] = list(included)
         return {
             "IndexName": index_name,
             "KeySchema": [
                 {"AttributeName": partition, "KeyType": "HASH"},
                 {"AttributeName": sort, "KeyType": "RANGE"},
             ],
-            "Projection": {"ProjectionType": projection},
+            "Projection": projected,
         }
 
     key_attributes = (
@@ -124,7 +132,7 @@ def table_definition(name: str) -> dict[str, Any]:
         ],
         "AttributeDefinitions": [{"AttributeName": key, "AttributeType": "S"} for key in key_attributes],
         "GlobalSecondaryIndexes": [
-            index(GSI1_NAME, GSI1_PARTITION_KEY, GSI1_SORT_KEY, GSI1_PROJECTION),
+            index(GSI1_NAME, GSI1_PARTITION_KEY, GSI1_SORT_KEY, GSI1_PROJECTION, GSI1_INCLUDED),
             index(GSI2_NAME, GSI2_PARTITION_KEY, GSI2_SORT_KEY, GSI2_PROJECTION),
         ],
     }

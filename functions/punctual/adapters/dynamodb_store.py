@@ -158,11 +158,11 @@ class DynamoDbTaskStore:
                 found.append(item)
                 if len(found) == limit:
                     more = position < len(page) - 1 or last_evaluated is not None
-                    return _task_page(found, _continuation_after(item) if more else None)
+                    return self._task_page(found, _continuation_after(item) if more else None)
             if last_evaluated is None:
-                return _task_page(found, None)
+                return self._task_page(found, None)
             start = last_evaluated
-        return _task_page(found, _continuation_after(start) if start else None)
+        return self._task_page(found, _continuation_after(start) if start else None)
 
     # --- runs --------------------------------------------------------------------------------------
 
@@ -241,7 +241,7 @@ class DynamoDbTaskStore:
         start = _start_key(continuation, partition, schema.run_key)
         request = {**self._newest_first(partition), "Limit": limit}
         response = self._query(request, start)
-        runs = [items.item_to_run(item) for item in response.get("Items", [])]
+        runs = [items.item_to_run(item) for item in self._records_of(response.get("Items", []))]
         last_evaluated = response.get("LastEvaluatedKey")
         return StorePage(
             items=runs, continuation=_continuation_after(last_evaluated) if last_evaluated else None
@@ -312,17 +312,35 @@ class DynamoDbTaskStore:
 
     # --- helpers -----------------------------------------------------------------------------------
 
-    def _batch_get(self, keys: list[items.Item]) -> list[Mapping[str, Any]]:
-        """Consistent reads of primary ``keys`` (AttributeValue format; absent items are left out, order is
-        not kept): one BatchGetItem per 100 keys, retrying keys DynamoDB left unprocessed a few times
-        before reporting throttling."""
+    def _task_page(
+        self, found: list[Mapping[str, Any]], continuation: dict[str, Any] | None
+    ) -> StorePage[Task]:
+        return StorePage(
+            items=[items.item_to_task(item) for item in self._records_of(found)], continuation=continuation
+        )
+
+    def _records_of(self, index_items: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+        """The records behind GSI1 entries (which carry keys and the filtered attributes only), read by key in
+        one BatchGetItem per 100, in the entries' order; a record deleted meanwhile is left out. Eventually
+        consistent, as the index itself is: a listing promises no more, at half the read units."""
+        keys = [
+            {name: entry[name] for name in (schema.PARTITION_KEY, schema.SORT_KEY)} for entry in index_items
+        ]
+        by_key = {_primary_key(item): item for item in self._batch_get(keys, consistent=False)}
+        records = (by_key.get(_primary_key(key)) for key in keys)
+        return [record for record in records if record is not None]
+
+    def _batch_get(self, keys: list[items.Item], *, consistent: bool = True) -> list[Mapping[str, Any]]:
+        """Reads of primary ``keys`` (AttributeValue format; absent items are left out, order is not kept),
+        consistent unless told otherwise: one BatchGetItem per 100 keys, retrying keys DynamoDB left
+        unprocessed a few times before reporting throttling."""
         found: list[Mapping[str, Any]] = []
         for first in range(0, len(keys), _BATCH_GET_MAX_KEYS):
             pending = keys[first : first + _BATCH_GET_MAX_KEYS]
             for _ in range(_BATCH_GET_ATTEMPTS):
                 with aws_errors():
                     response = self._client.batch_get_item(
-                        RequestItems={self._table: {"Keys": pending, "ConsistentRead": True}}
+                        RequestItems={self._table: {"Keys": pending, "ConsistentRead": consistent}}
                     )
                 found.extend(response.get("Responses", {}).get(self._table, []))
                 unprocessed = response.get("UnprocessedKeys", {}).get(self._table)
@@ -376,6 +394,10 @@ class DynamoDbTaskStore:
         except BotoCoreError as error:
             raise translate(error) from error
         return None
+
+
+def _primary_key(item: Mapping[str, Any]) -> tuple[str, str]:
+    return str(item[schema.PARTITION_KEY]["S"]), str(item[schema.SORT_KEY]["S"])
 
 
 def _check_limit(limit: int) -> None:
@@ -461,7 +483,3 @@ def _start_key(
             schema.GSI1_SORT_KEY: after,
         }
     )
-
-
-def _task_page(found: list[Mapping[str, Any]], continuation: dict[str, Any] | None) -> StorePage[Task]:
-    return StorePage(items=[items.item_to_task(item) for item in found], continuation=continuation)

@@ -61,7 +61,7 @@ def test_each_context_sees_only_its_own_tasks(store: DynamoDbTaskStore) -> None:
     assert store.query_tasks(Context("tenant-c"), EVERYTHING, limit=50, continuation=None).items == []
 
 
-def test_tasks_are_listed_newest_first_and_one_page_is_one_query(
+def test_tasks_are_listed_newest_first_and_one_page_is_one_query_and_one_batch_read(
     store: DynamoDbTaskStore, dynamodb_client: Any
 ) -> None:
     tasks = create_many(store, 5)
@@ -71,7 +71,8 @@ def test_tasks_are_listed_newest_first_and_one_page_is_one_query(
 
     assert ids(page.items) == ids(tasks)
     assert page.items == tasks
-    assert calls.counts == {"dynamodb.Query": 1}
+    # The index carries keys and the filtered attributes only: the page's records are read by key, at once.
+    assert calls.counts == {"dynamodb.Query": 1, "dynamodb.BatchGetItem": 1}
 
 
 def test_status_filter_matches_any_status_of_the_set(store: DynamoDbTaskStore) -> None:
@@ -173,7 +174,8 @@ def test_unfiltered_pages_split_exactly(store: DynamoDbTaskStore, dynamodb_clien
 
     assert ids(found) == ids(tasks)
     assert sizes[:3] == [4, 4, 1]
-    assert calls.counts == {"dynamodb.Query": len(sizes)}
+    # One Query a page, and one read by key of each page that found records.
+    assert calls.counts == {"dynamodb.Query": len(sizes), "dynamodb.BatchGetItem": sum(1 for n in sizes if n)}
 
 
 def test_a_continuation_stays_valid_when_its_task_is_deleted(store: DynamoDbTaskStore) -> None:

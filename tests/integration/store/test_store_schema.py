@@ -23,7 +23,10 @@ def test_the_table_has_the_keys_and_indexes_the_store_uses(table: str, dynamodb_
             {"AttributeName": sort, "KeyType": "RANGE"},
         ]
     # Listings hand out whole records from GSI1; the due index only names tasks (the sweeper reads them).
-    assert indexes["GSI1"]["Projection"] == {"ProjectionType": "ALL"}
+    assert indexes["GSI1"]["Projection"] == {
+        "ProjectionType": "INCLUDE",
+        "NonKeyAttributes": ["status", "name", "metadata"],
+    }
     assert indexes["GSI2"]["Projection"] == {"ProjectionType": "KEYS_ONLY"}
     assert {attribute["AttributeType"] for attribute in description["AttributeDefinitions"]} == {"S"}
 
