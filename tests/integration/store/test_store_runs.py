@@ -76,6 +76,23 @@ def test_a_pending_run_with_only_required_fields_round_trips(store: DynamoDbTask
     assert store.get_run(run.tracking_id) == run
 
 
+def test_a_run_keeps_its_status_out_of_the_listing_index(
+    store: DynamoDbTaskStore, dynamodb_client: Any
+) -> None:
+    run = make_run(make_task(), status=RunStatus.RUNNING)
+    store.put_run(run)
+    key = {name: {"S": value} for name, value in schema.run_key(run.tracking_id).items()}
+    item = dynamodb_client.get_item(TableName=store._table, Key=key)["Item"]
+
+    assert "status" not in item  # GSI1 projects "status": a run's changes would rewrite the index
+    assert item["run_status"] == {"S": "running"}
+
+    # A run recorded before the rename still reads back.
+    item["status"] = item.pop("run_status")
+    dynamodb_client.put_item(TableName=store._table, Item=item)
+    assert store.get_run(run.tracking_id) == run
+
+
 def test_put_run_refuses_a_used_tracking_id(store: DynamoDbTaskStore) -> None:
     run = make_run(make_task())
     store.put_run(run)
