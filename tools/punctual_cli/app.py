@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import httpx
 import typer
-from punctual_client import Conflict, FiredEvent, NotFound, Punctual, PunctualError
+from punctual_client import Conflict, FiredEvent, NotFound, Punctual, PunctualError, Task
 
 from punctual_cli import parsing, render, tail
 
@@ -211,40 +211,36 @@ def tasks_list(
     render.tasks(found, settings.as_json)
 
 
+def _one_task(ctx: typer.Context, title: str, call: Callable[[Punctual], Task]) -> None:
+    """Run one call that answers a task, and show that task."""
+    settings = _settings(ctx)
+    with _api(settings) as client:
+        task = call(client)
+    render.task(task, title, settings.as_json)
+
+
 @tasks_app.command("get")
 def tasks_get(ctx: typer.Context, task_id: TaskId) -> None:
     """Show one task."""
-    settings = _settings(ctx)
-    with _api(settings) as client:
-        task = client.tasks.get(task_id)
-    render.task(task, "task", settings.as_json)
+    _one_task(ctx, "task", lambda client: client.tasks.get(task_id))
 
 
 @tasks_app.command("cancel")
 def tasks_cancel(ctx: typer.Context, task_id: TaskId) -> None:
     """Cancel a task: nothing of it fires after this returns."""
-    settings = _settings(ctx)
-    with _api(settings) as client:
-        task = client.tasks.cancel(task_id)
-    render.task(task, "task cancelled", settings.as_json)
+    _one_task(ctx, "task cancelled", lambda client: client.tasks.cancel(task_id))
 
 
 @tasks_app.command("pause")
 def tasks_pause(ctx: typer.Context, task_id: TaskId) -> None:
     """Pause a task (it keeps its schedule, and fires nothing until resumed)."""
-    settings = _settings(ctx)
-    with _api(settings) as client:
-        task = client.tasks.pause(task_id)
-    render.task(task, "task paused", settings.as_json)
+    _one_task(ctx, "task paused", lambda client: client.tasks.pause(task_id))
 
 
 @tasks_app.command("resume")
 def tasks_resume(ctx: typer.Context, task_id: TaskId) -> None:
     """Resume a paused task."""
-    settings = _settings(ctx)
-    with _api(settings) as client:
-        task = client.tasks.resume(task_id)
-    render.task(task, "task resumed", settings.as_json)
+    _one_task(ctx, "task resumed", lambda client: client.tasks.resume(task_id))
 
 
 @tasks_app.command("reschedule")
