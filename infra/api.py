@@ -136,7 +136,7 @@ class Api(Construct):
         # Load balancers and uptime checks probe without a key.
         self.rest_api.root.add_resource("health").add_method("GET", integration, api_key_required=False)
 
-        usage_plan = self.rest_api.add_usage_plan(
+        self.usage_plan = usage_plan = self.rest_api.add_usage_plan(
             "UsagePlan",
             name=f"punctual-{config.name}",
             throttle=apigateway.ThrottleSettings(

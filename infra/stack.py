@@ -75,5 +75,11 @@ class PunctualStack(Stack):
             description="aws apigateway get-api-key --include-value --api-key <id> reveals the key",
         )
         CfnOutput(
+            self,
+            "UsagePlanId",
+            value=api.usage_plan.usage_plan_id,
+            description="punctual tenants create NAME --stage <stage> adds a tenant's API key to this plan",
+        )
+        CfnOutput(
             self, "EventsQueueUrl", value=events.queue.queue_url, description="Fired events, raw JSON bodies"
         )

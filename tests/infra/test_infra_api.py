@@ -78,9 +78,16 @@ def test_stage_throttling_logging_and_tracing(prod: Synthesized) -> None:
 
 def test_outputs(every_stack: Synthesized) -> None:
     outputs = every_stack.template["Outputs"]
-    assert set(outputs) == {"ApiUrl", "TopicArn", "ApiKeyId", "EventsQueueUrl"}
+    assert set(outputs) == {"ApiUrl", "TopicArn", "ApiKeyId", "UsagePlanId", "EventsQueueUrl"}
     assert outputs["TopicArn"]["Value"] == every_stack.ref("Events/Topic")
     assert outputs["ApiKeyId"]["Value"] == every_stack.ref("Api/RestApi/ApiKey")
     assert outputs["EventsQueueUrl"]["Value"] == every_stack.ref("Events/EventsQueue")
     url = str(outputs["ApiUrl"]["Value"])
     assert every_stack.logical_id("Api/RestApi") in url and "execute-api" in url
+
+
+def test_the_usage_plan_id_is_an_output_for_onboarding_tenants(every_stack: Synthesized) -> None:
+    """``punctual tenants create --stage`` reads UsagePlanId to add each new tenant's key to the plan."""
+    output = every_stack.template["Outputs"]["UsagePlanId"]
+    assert output["Value"] == every_stack.ref("Api/RestApi/UsagePlan")
+    assert every_stack.resource("Api/RestApi/UsagePlan")["Type"] == "AWS::ApiGateway::UsagePlan"

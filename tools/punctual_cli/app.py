@@ -1,4 +1,5 @@
-"""The ``punctual`` commands beyond ``punctual dev``: tasks, runs and fired events, over punctual-client.
+"""The ``punctual`` commands beyond ``punctual dev``: tasks, runs and fired events, over punctual-client, and
+``tenants`` (API keys of a deployed stage, with boto3).
 
 ``punctual.local.cli:main`` hands every command line that does not start with ``dev`` to ``run`` here (a lazy
 import, so nothing of typer or rich is loaded by ``punctual dev`` or by a Lambda)."""
@@ -17,7 +18,7 @@ import httpx
 import typer
 from punctual_client import Conflict, FiredEvent, NotFound, Punctual, PunctualError, Task
 
-from punctual_cli import parsing, render, tail
+from punctual_cli import parsing, render, tail, tenants
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 
@@ -67,6 +68,7 @@ events_app = typer.Typer(help="Watch fired events.", no_args_is_help=True, epilo
 app.add_typer(tasks_app, name="tasks")
 app.add_typer(runs_app, name="runs")
 app.add_typer(events_app, name="events")
+app.add_typer(tenants.tenants_app, name="tenants")
 
 
 @app.callback()
