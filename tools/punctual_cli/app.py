@@ -48,9 +48,15 @@ class Settings:
     api_key: str | None
     user: str | None
     as_json: bool
+    stage: str | None = None
+    region: str | None = None
 
     def client(self) -> Punctual:
-        return Punctual(url=self.url, api_key=self.api_key, user=self.user, transport=transport())
+        url, api_key = self.url, self.api_key
+        if self.stage is not None:
+            url, stage_key = tenants.stage_target(self.stage, self.region)
+            api_key = api_key or stage_key
+        return Punctual(url=url, api_key=api_key, user=self.user, transport=transport())
 
 
 app = typer.Typer(
@@ -85,8 +91,26 @@ def _root(
         typer.Option(envvar="PUNCTUAL_USER", metavar="USER", help="narrow to one user of the tenant"),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON for scripts")] = False,
+    stage: Annotated[
+        str | None,
+        typer.Option(
+            envvar="PUNCTUAL_STAGE",
+            metavar="NAME",
+            help="a deployed stage: the URL and the stack's API key from stack punctual-NAME's outputs",
+        ),
+    ] = None,
+    region: Annotated[
+        str | None, typer.Option(envvar="AWS_REGION", metavar="REGION", help="the stage's region")
+    ] = None,
 ) -> None:
-    ctx.obj = Settings(url=url, api_key=api_key or None, user=user or None, as_json=as_json)
+    ctx.obj = Settings(
+        url=url,
+        api_key=api_key or None,
+        user=user or None,
+        as_json=as_json,
+        stage=stage or None,
+        region=region or None,
+    )
 
 
 def _settings(ctx: typer.Context) -> Settings:

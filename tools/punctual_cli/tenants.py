@@ -130,6 +130,19 @@ def stack_outputs(stage: str, region: str | None) -> dict[str, str]:
     return {str(o["OutputKey"]): str(o["OutputValue"]) for o in stack.get("Outputs", [])}
 
 
+def stage_target(stage: str, region: str | None) -> tuple[str, str]:
+    """The deployed stage's API URL and its stack's own API key value (``--stage`` on any API command)."""
+    with _aws():
+        outputs = stack_outputs(stage, region)
+        missing = [name for name in ("ApiUrl", "ApiKeyId") if name not in outputs]
+        if missing:
+            raise _fail(
+                f"stack punctual-{stage} has no {' or '.join(missing)} output; pass --url / --api-key"
+            )
+        key = apigateway_client(region).get_api_key(apiKey=outputs["ApiKeyId"], includeValue=True)
+    return outputs["ApiUrl"], str(key["value"])
+
+
 def resolve(stage: str | None, usage_plan: str | None, region: str | None) -> Target:
     if stage is None and usage_plan is None:
         typer.echo(DEV_MESSAGE, err=True)

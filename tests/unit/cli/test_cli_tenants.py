@@ -15,6 +15,8 @@ from punctual_cli import app as cli_app
 from punctual_cli import tenants
 from typer.testing import CliRunner
 
+from tests.unit.client.sdk_fakes import URL, Api, ok, task
+
 REGION = "eu-west-1"
 API_URL = "https://abc123.execute-api.eu-west-1.amazonaws.com/test/"
 
@@ -221,3 +223,30 @@ def test_an_old_stack_without_the_output_asks_for_a_redeploy(
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["api_url"] == API_URL
+
+
+def test_stage_targets_the_deployed_url_with_the_stack_key(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> None:
+    key = aws.apigateway.create_api_key(name="punctual-live", enabled=True, value="live-key-value-0123456789")
+    template = {
+        "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
+        "Outputs": {"ApiUrl": {"Value": URL + "/live/"}, "ApiKeyId": {"Value": key["id"]}},
+    }
+    boto3.client("cloudformation", region_name=REGION).create_stack(
+        StackName="punctual-live", TemplateBody=json.dumps(template)
+    )
+    api = Api().script(ok(task()))
+    monkeypatch.setattr(cli_app, "transport", lambda: api.transport)
+
+    result = invoke("--stage", "live", "--json", "tasks", "get", "t-1")
+
+    assert result.exit_code == 0, result.output
+    [request] = api.requests
+    assert str(request.url) == URL + "/live/tasks/t-1"
+    assert request.headers["x-api-key"] == "live-key-value-0123456789"
+    assert json.loads(result.stdout)["id"] == "t-1"
+
+
+def test_stage_without_a_deployed_stack_exits_3(aws: Aws) -> None:
+    result = invoke("--stage", "nowhere", "tasks", "get", "t-1")
+    assert result.exit_code == 3
+    assert "punctual-nowhere" in result.stderr
