@@ -7,6 +7,7 @@ them as they are (no copies needed).
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -155,11 +156,14 @@ class FakeStore(_FailureInjection):
         self._enter("get_task")
         return self.tasks.get(task_id)
 
-    def save_task(self, task: Task, *, expected_version: int) -> None:
+    def save_task(self, task: Task, *, expected_version: int, message_changed: bool = False) -> None:
         self._enter("save_task")
         stored = self.tasks.get(task.id)
         if stored is None or stored.version != expected_version:
             raise StaleWriteError(f"task {task.id} is not at version {expected_version}")
+        # The DynamoDB store writes a large message only when told it changed: hold callers to that.
+        if not message_changed and _message_json(stored.message) != _message_json(task.message):
+            raise AssertionError(f"task {task.id}'s message changed but save_task was not told so")
         self.tasks[task.id] = task
 
     def query_tasks(
@@ -400,3 +404,7 @@ def create_recurring(
 ) -> Task:
     task, _ = services.tasks.create(context, CreateTask(ScheduleInput(every=every), **fields))
     return task
+
+
+def _message_json(message: Any) -> str:
+    return json.dumps(message, sort_keys=True)

@@ -43,7 +43,7 @@ def test_table_keys_and_indexes_are_the_documented_ones(dev: Synthesized) -> Non
     # Whole records for listings; keys only on the due index, so claims and finishes do not copy the task.
     assert indexes["GSI1"]["Projection"] == {
         "ProjectionType": "INCLUDE",
-        "NonKeyAttributes": ["status", "name", "metadata"],
+        "NonKeyAttributes": ["name", "metadata"],
     }
     assert indexes["GSI2"]["Projection"] == {"ProjectionType": "KEYS_ONLY"}
     assert table["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}

@@ -36,6 +36,11 @@ TASK_ENTITY = "task"
 RUN_ENTITY = "run"
 IDEMPOTENCY_ENTITY = "idempotency"
 RUN_STATUS = "run_status"
+MESSAGE_ENTITY = "message"
+# A message longer than this lives in its own item, written at create and when a PATCH changes it, and
+# never by a claim or a finish (which rewrite the task): the task item stays within one write unit (1 KB).
+MESSAGE_INLINE_BYTES = 400
+MESSAGE_APART = "message_apart"  # on a task item: its message is the MESSAGE item beside it
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -80,6 +85,18 @@ def message_text(message: Any) -> str:
     return text
 
 
+def message_apart(text: str) -> bool:
+    return len(text.encode("utf-8")) > MESSAGE_INLINE_BYTES
+
+
+def message_item(task_id: str, text: str) -> Item:
+    return encode({**schema.message_key(task_id), ENTITY: MESSAGE_ENTITY, "message": text})
+
+
+def has_message_apart(item: Mapping[str, Any]) -> bool:
+    return MESSAGE_APART in item
+
+
 def wake_at(task: Task) -> datetime | None:
     """When the sweeper should look at the task: an unfinished claim first, else the next occurrence."""
     return task.in_flight if task.in_flight is not None else task.next_run_at
@@ -93,11 +110,14 @@ def in_due_index(task: Task) -> bool:
 
 
 def task_to_item(task: Task, *, due_shards: int) -> Item:
+    """The task item; a long message is left out (``MESSAGE_APART``): write ``message_item`` for it."""
     schedule = task.schedule
     due = wake_at(task) if in_due_index(task) else None
+    text = message_text(task.message)
+    apart = message_apart(text)
     values: dict[str, Any] = {
         **schema.task_key(task.id),
-        schema.GSI1_PARTITION_KEY: schema.context_partition(task.context.key),
+        schema.GSI1_PARTITION_KEY: schema.context_partition(task.context.key, schema.context_shard(task.id)),
         schema.GSI1_SORT_KEY: schema.index_sort(task.created_at, task.id),
         ENTITY: TASK_ENTITY,
         "id": task.id,
@@ -109,7 +129,8 @@ def task_to_item(task: Task, *, due_shards: int) -> Item:
         "updated_at": sortable(task.updated_at),
         "next_run_at": _instant(task.next_run_at),
         "name": task.name,
-        "message": message_text(task.message),
+        "message": None if apart else text,
+        MESSAGE_APART: True if apart else None,
         "metadata": dict(task.metadata),
         "misfire": task.misfire.value,
         "idempotency_key": task.idempotency_key,
@@ -135,8 +156,13 @@ def task_to_item(task: Task, *, due_shards: int) -> Item:
     return encode(values)
 
 
-def item_to_task(item: Mapping[str, Any]) -> Task:
+def item_to_task(item: Mapping[str, Any], message_apart: Mapping[str, Any] | None = None) -> Task:
+    """``message_apart``: the task's MESSAGE item, when ``has_message_apart(item)``."""
     values = decode(item)
+    if has_message_apart(item):
+        if message_apart is None:
+            raise ValueError(f"task {values['id']} keeps its message apart: pass its message item")
+        values["message"] = decode(message_apart)["message"]
     schedule = Schedule(
         kind=ScheduleKind(values["schedule_kind"]),
         at=_optional_instant(values, "schedule_at"),

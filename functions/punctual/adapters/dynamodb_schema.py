@@ -3,9 +3,10 @@
 The CDK stack, ``punctual dev`` and the store all read this module, so a key name lives in one place.
 
 - Task        PK=``TASK#<id>``                       SK=``TASK``
+- Message     PK=``TASK#<id>``                       SK=``MESSAGE``  (a long message, apart from its task)
 - Run         PK=``RUN#<tracking_id>``               SK=``RUN``
 - Idempotency PK=``IDEMP#<context.key>#<key>``        SK=``IDEMP``  (-> task id)
-- GSI1: tasks by context ``CTX#<context.key>`` / ``<created_at>#<id>``;
+- GSI1: tasks by context ``CTX#<context.key>#<shard>`` / ``<created_at>#<id>`` (CONTEXT_SHARDS shards);
         runs by task ``TASKRUNS#<task_id>`` / ``<triggered_at>#<tracking_id>``.
 - GSI2: the sparse due index ``DUE#<shard>`` / ``<wake_at>#<id>``, present only on scheduled tasks
         that have a wake-up instant (``in_flight`` if set, else ``next_run_at``). Keys only: the sweeper
@@ -31,11 +32,15 @@ GSI2_NAME = "GSI2"
 GSI2_PARTITION_KEY = "GSI2PK"
 GSI2_SORT_KEY = "GSI2SK"
 
-# GSI1 serves listings and run history. It projects only what their filters read (a task's status, name and
-# metadata), so a claim or a finish, which change none of them, never rewrites the index (nor the tenant's one
-# GSI1 partition); a listing reads its page's records by key afterwards.
+# GSI1 serves listings and run history. It projects only what the index filters read (a task's name and
+# metadata), which no fire changes, so a claim or a finish never writes a context's index partitions; a
+# listing reads its page's records by key afterwards (and filters their status there).
 GSI1_PROJECTION = "INCLUDE"
-GSI1_INCLUDED = ("status", "name", "metadata")
+GSI1_INCLUDED = ("name", "metadata")
+# A context's tasks spread over this many GSI1 partitions, so one tenant creating 10,000 tasks a second
+# writes ~625 a second to each (a partition takes ~1,000). A listing reads every shard: only ever raise it
+# (a higher count still reads the old shards; a lower one would hide tasks).
+CONTEXT_SHARDS = 16
 # GSI2 only says which tasks to look at. Every claim and finish rewrites the whole task (its message can be
 # ~200 KB); projecting keys only keeps those writes from copying the item into the index too, and the
 # sweeper reads the tasks by key (consistently) anyway.
@@ -44,6 +49,7 @@ GSI2_PROJECTION = "KEYS_ONLY"
 TTL_ATTRIBUTE = "expires_at"  # epoch seconds, on run items only
 
 TASK_SORT = "TASK"
+MESSAGE_SORT = "MESSAGE"
 RUN_SORT = "RUN"
 IDEMPOTENCY_SORT = "IDEMP"
 
@@ -55,6 +61,10 @@ def task_key(task_id: str) -> dict[str, str]:
     return {PARTITION_KEY: f"TASK#{task_id}", SORT_KEY: TASK_SORT}
 
 
+def message_key(task_id: str) -> dict[str, str]:
+    return {PARTITION_KEY: f"TASK#{task_id}", SORT_KEY: MESSAGE_SORT}
+
+
 def run_key(tracking_id: str) -> dict[str, str]:
     return {PARTITION_KEY: f"RUN#{tracking_id}", SORT_KEY: RUN_SORT}
 
@@ -63,8 +73,12 @@ def idempotency_key(context_key: str, key: str) -> dict[str, str]:
     return {PARTITION_KEY: f"IDEMP#{context_key}#{key}", SORT_KEY: IDEMPOTENCY_SORT}
 
 
-def context_partition(context_key: str) -> str:
-    return f"CTX#{context_key}"
+def context_partition(context_key: str, shard: int) -> str:
+    return f"CTX#{context_key}#{shard}"
+
+
+def context_shard(task_id: str) -> int:
+    return zlib.crc32(task_id.encode()) % CONTEXT_SHARDS
 
 
 def task_runs_partition(task_id: str) -> str:

@@ -17,6 +17,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from punctual.adapters import dynamodb_items as items
+from punctual.adapters import dynamodb_listing as listing
 from punctual.adapters import dynamodb_schema as schema
 from punctual.adapters.aws_errors import (
     REASON_CONDITION_FAILED,
@@ -41,8 +42,6 @@ if TYPE_CHECKING:
 
 _ITEM_EXISTS = "attribute_exists(PK)"
 _ITEM_ABSENT = "attribute_not_exists(PK)"
-# With a filter, DynamoDB's Limit counts items read before filtering: read a little more per page.
-_MIN_FILTERED_PAGE = 25
 _BATCH_GET_ATTEMPTS = 3
 _BATCH_GET_MAX_KEYS = 100  # DynamoDB's limit per BatchGetItem
 
@@ -76,6 +75,21 @@ class DynamoDbTaskStore:
     # --- tasks -------------------------------------------------------------------------------------
 
     def create_task(self, task: Task) -> None:
+        # A message kept apart is written first, once: the task item (written last) is what makes the task
+        # exist, so a failed create leaves at most an unreachable message item, which is then removed.
+        text = items.message_text(task.message)
+        apart = items.message_apart(text)
+        if apart:
+            message_put = self._put(items.message_item(task.id, text), _ITEM_ABSENT)
+            self._put_new(message_put, f"task {task.id} already exists")
+        try:
+            self._create_task_item(task)
+        except AlreadyExistsError:
+            if apart:
+                self._delete_message(task.id)
+            raise
+
+    def _create_task_item(self, task: Task) -> None:
         task_put = self._put(items.task_to_item(task, due_shards=self._due_shards), _ITEM_ABSENT)
         if task.idempotency_key is None:
             self._put_new(task_put, f"task {task.id} already exists")
@@ -102,6 +116,8 @@ class DynamoDbTaskStore:
 
     def delete_task(self, task: Task) -> None:
         task_key = items.key_item(schema.task_key(task.id))
+        if items.message_apart(items.message_text(task.message)):
+            self._delete_message(task.id)
         with aws_errors():
             if task.idempotency_key is None:
                 self._client.delete_item(TableName=self._table, Key=task_key)
@@ -119,12 +135,45 @@ class DynamoDbTaskStore:
             response = self._client.get_item(
                 TableName=self._table, Key=items.key_item(schema.task_key(task_id)), ConsistentRead=consistent
             )
-        return items.item_to_task(response["Item"]) if "Item" in response else None
+        if "Item" not in response:
+            return None
+        return self._tasks_of([response["Item"]], consistent=consistent)[0]
 
-    def save_task(self, task: Task, *, expected_version: int) -> None:
+    def save_task(self, task: Task, *, expected_version: int, message_changed: bool = False) -> None:
         put = self._put(items.task_to_item(task, due_shards=self._due_shards), *_version_is(expected_version))
+        text = items.message_text(task.message)
+        if message_changed and items.message_apart(text):
+            # The new message and the task that names it land together, or neither does.
+            message_put = {"TableName": self._table, "Item": items.message_item(task.id, text)}
+            if self._transact([{"Put": put}, {"Put": message_put}]) is not None:
+                raise StaleWriteError(f"task {task.id} is no longer at version {expected_version}")
+            return
         with aws_errors():
-            self._client.put_item(**put)
+            old = self._client.put_item(**put, ReturnValues="ALL_OLD").get("Attributes", {})
+        if message_changed and items.has_message_apart(old):
+            self._delete_message(task.id)  # the message is inline now: its old item is unreachable
+
+    def _delete_message(self, task_id: str) -> None:
+        with aws_errors():
+            self._client.delete_item(TableName=self._table, Key=items.key_item(schema.message_key(task_id)))
+
+    def _tasks_of(self, task_items: Sequence[Mapping[str, Any]], *, consistent: bool) -> list[Task | None]:
+        """Tasks from their items, with the messages kept apart read in one more BatchGetItem (only when a
+        task has one); None for a task whose message item is gone (deleted meanwhile)."""
+        apart = [item for item in task_items if items.has_message_apart(item)]
+        messages: dict[str, Mapping[str, Any]] = {}
+        if apart:
+            keys = [items.key_item(schema.message_key(str(item["id"]["S"]))) for item in apart]
+            for message in self._batch_get(keys, consistent=consistent):
+                messages[str(message[schema.PARTITION_KEY]["S"])] = message
+        tasks: list[Task | None] = []
+        for item in task_items:
+            if not items.has_message_apart(item):
+                tasks.append(items.item_to_task(item))
+                continue
+            message_apart = messages.get(str(item[schema.PARTITION_KEY]["S"]))
+            tasks.append(None if message_apart is None else items.item_to_task(item, message_apart))
+        return tasks
 
     def _newest_first(self, gsi1_partition: str) -> dict[str, Any]:
         """A Query of one GSI1 partition (a context's tasks, a task's runs), newest first."""
@@ -143,26 +192,30 @@ class DynamoDbTaskStore:
         _check_limit(limit)
         if task_filter.statuses is not None and not task_filter.statuses:
             return StorePage(items=[], continuation=None)
-        partition = schema.context_partition(context.key)
-        request = self._newest_first(partition)
-        filtering = _add_filter(request, task_filter)
-        start = _start_key(continuation, partition, schema.task_key)
-        found: list[Mapping[str, Any]] = []
-        for _ in range(self._max_query_pages):
-            remaining = limit - len(found)
-            page_size = max(remaining, _MIN_FILTERED_PAGE) if filtering else remaining
-            response = self._query({**request, "Limit": page_size}, start)
-            page = response.get("Items", [])
-            last_evaluated = response.get("LastEvaluatedKey")
-            for position, item in enumerate(page):
-                found.append(item)
-                if len(found) == limit:
-                    more = position < len(page) - 1 or last_evaluated is not None
-                    return self._task_page(found, _continuation_after(item) if more else None)
-            if last_evaluated is None:
-                return self._task_page(found, None)
-            start = last_evaluated
-        return self._task_page(found, _continuation_after(start) if start else None)
+        after = _listing_after(continuation)
+        index_filter = TaskFilter(name=task_filter.name, metadata=task_filter.metadata)
+        requests = []
+        for shard in range(schema.CONTEXT_SHARDS):
+            request = self._newest_first(schema.context_partition(context.key, shard))
+            if after is not None:
+                request["KeyConditionExpression"] += " AND #sk < :after"
+                request["ExpressionAttributeNames"]["#sk"] = schema.GSI1_SORT_KEY
+                request["ExpressionAttributeValues"].update(items.encode({":after": after}))
+            index_filtered = _add_filter(request, index_filter)
+            requests.append(request)
+        page = listing.list_context(
+            query=self._query,
+            read_records=self._records_in_order,
+            shard_requests=requests,
+            statuses=task_filter.statuses,
+            index_filtered=index_filtered,
+            limit=limit,
+            max_queries=self._max_query_pages * schema.CONTEXT_SHARDS,
+        )
+        return StorePage(
+            items=[task for task in self._tasks_of(page.records, consistent=False) if task is not None],
+            continuation=None if page.after is None else {_AFTER: page.after},
+        )
 
     # --- runs --------------------------------------------------------------------------------------
 
@@ -171,16 +224,16 @@ class DynamoDbTaskStore:
         for task_id, tracking_id in pairs:
             keys.setdefault(("task", task_id), items.key_item(schema.task_key(task_id)))
             keys.setdefault(("run", tracking_id), items.key_item(schema.run_key(tracking_id)))
-        tasks: dict[str, Task] = {}
+        task_items: list[Mapping[str, Any]] = []
         runs: dict[str, Run] = {}
         for item in self._batch_get(list(keys.values())):
             entity = item.get(items.ENTITY, {}).get("S")
             if entity == items.TASK_ENTITY:
-                task = items.item_to_task(item)
-                tasks[task.id] = task
+                task_items.append(item)
             elif entity == items.RUN_ENTITY:
                 run = items.item_to_run(item)
                 runs[run.tracking_id] = run
+        tasks = {task.id: task for task in self._tasks_of(task_items, consistent=True) if task is not None}
         return [(tasks.get(task_id), runs.get(tracking_id)) for task_id, tracking_id in pairs]
 
     def claim(
@@ -272,8 +325,9 @@ class DynamoDbTaskStore:
             for entry in by_partition.values()
         ]
         needing: list[tuple[str, Task]] = []
-        for item in self._batch_get(table_keys):
-            task = items.item_to_task(item)
+        for task in self._tasks_of(self._batch_get(table_keys), consistent=True):
+            if task is None:
+                continue
             wake = items.wake_at(task)
             if items.in_due_index(task) and wake is not None and wake <= before:
                 needing.append((schema.index_sort(wake, task.id), task))
@@ -312,23 +366,20 @@ class DynamoDbTaskStore:
 
     # --- helpers -----------------------------------------------------------------------------------
 
-    def _task_page(
-        self, found: list[Mapping[str, Any]], continuation: dict[str, Any] | None
-    ) -> StorePage[Task]:
-        return StorePage(
-            items=[items.item_to_task(item) for item in self._records_of(found)], continuation=continuation
-        )
-
     def _records_of(self, index_items: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
         """The records behind GSI1 entries (which carry keys and the filtered attributes only), read by key in
         one BatchGetItem per 100, in the entries' order; a record deleted meanwhile is left out. Eventually
         consistent, as the index itself is: a listing promises no more, at half the read units."""
+        return [record for record in self._records_in_order(index_items) if record is not None]
+
+    def _records_in_order(self, index_items: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any] | None]:
+        """The records behind index entries, eventually consistent, in the entries' order; None where a record
+        was deleted meanwhile."""
         keys = [
             {name: entry[name] for name in (schema.PARTITION_KEY, schema.SORT_KEY)} for entry in index_items
         ]
         by_key = {_primary_key(item): item for item in self._batch_get(keys, consistent=False)}
-        records = (by_key.get(_primary_key(key)) for key in keys)
-        return [record for record in records if record is not None]
+        return [by_key.get(_primary_key(key)) for key in keys]
 
     def _batch_get(self, keys: list[items.Item], *, consistent: bool = True) -> list[Mapping[str, Any]]:
         """Reads of primary ``keys`` (AttributeValue format; absent items are left out, order is not kept),
@@ -421,6 +472,15 @@ def _attempt_is(expected: int) -> tuple[str, dict[str, str], items.Item]:
     )
 
 
+def _listing_after(continuation: Mapping[str, Any] | None) -> str | None:
+    if continuation is None:
+        return None
+    after = continuation.get(_AFTER)
+    if not isinstance(after, str) or not schema.id_from_index_sort(after) or set(continuation) != {_AFTER}:
+        raise ValidationError("cursor is not valid", [ErrorDetail("cursor", "not a cursor of this listing")])
+    return after
+
+
 def _due_after(continuation: Mapping[str, Any] | None) -> str | None:
     if continuation is None:
         return None
@@ -431,17 +491,11 @@ def _due_after(continuation: Mapping[str, Any] | None) -> str | None:
 
 
 def _add_filter(request: dict[str, Any], task_filter: TaskFilter) -> bool:
-    """Add the FilterExpression for ``task_filter`` to a Query request; False when nothing filters."""
+    """Add the FilterExpression for ``task_filter``'s name and metadata (what GSI1 projects) to a Query
+    request; False when nothing filters."""
     names: dict[str, str] = {}
     values: dict[str, Any] = {}
     clauses: list[str] = []
-    if task_filter.statuses is not None:
-        names["#status"] = "status"
-        placeholders = []
-        for index, status in enumerate(sorted(task_filter.statuses)):
-            placeholders.append(f":status{index}")
-            values[f":status{index}"] = status.value
-        clauses.append(f"#status IN ({', '.join(placeholders)})")
     if task_filter.name is not None:
         names["#name"] = "name"
         values[":name"] = task_filter.name

@@ -65,8 +65,9 @@ class TaskStore(Protocol):
 
     def get_task(self, task_id: str, *, consistent: bool = False) -> Task | None: ...
 
-    def save_task(self, task: Task, *, expected_version: int) -> None:
-        """Replace the task iff the stored version == expected_version (else StaleWriteError)."""
+    def save_task(self, task: Task, *, expected_version: int, message_changed: bool = False) -> None:
+        """Replace the task iff the stored version == expected_version (else StaleWriteError). The message is
+        written only when ``message_changed`` (a store may keep a large message apart, written once)."""
         ...
 
     def query_tasks(

@@ -198,7 +198,9 @@ class TaskService:
                 )
             changed = self._apply(task, command, now)
             try:
-                self._store.save_task(changed, expected_version=task.version)
+                self._store.save_task(
+                    changed, expected_version=task.version, message_changed="message" in command.provided
+                )
             except StaleWriteError:
                 continue
             self._relink(task, changed, now)

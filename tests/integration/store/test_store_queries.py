@@ -7,6 +7,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from punctual.adapters import dynamodb_items as items
+from punctual.adapters import dynamodb_schema as schema
 from punctual.adapters.dynamodb_store import DynamoDbTaskStore
 from punctual.domain.errors import ValidationError
 from punctual.domain.model import Context, Task, TaskStatus
@@ -61,7 +63,7 @@ def test_each_context_sees_only_its_own_tasks(store: DynamoDbTaskStore) -> None:
     assert store.query_tasks(Context("tenant-c"), EVERYTHING, limit=50, continuation=None).items == []
 
 
-def test_tasks_are_listed_newest_first_and_one_page_is_one_query_and_one_batch_read(
+def test_tasks_are_listed_newest_first_and_one_page_is_one_query_per_shard_and_one_batch_read(
     store: DynamoDbTaskStore, dynamodb_client: Any
 ) -> None:
     tasks = create_many(store, 5)
@@ -72,7 +74,25 @@ def test_tasks_are_listed_newest_first_and_one_page_is_one_query_and_one_batch_r
     assert ids(page.items) == ids(tasks)
     assert page.items == tasks
     # The index carries keys and the filtered attributes only: the page's records are read by key, at once.
-    assert calls.counts == {"dynamodb.Query": 1, "dynamodb.BatchGetItem": 1}
+    assert calls.counts == {"dynamodb.Query": schema.CONTEXT_SHARDS, "dynamodb.BatchGetItem": 1}
+
+
+def test_a_context_s_tasks_spread_over_its_index_shards(
+    store: DynamoDbTaskStore, dynamodb_client: Any
+) -> None:
+    tasks = create_many(store, 64)
+
+    partitions = {
+        dynamodb_client.get_item(TableName=store._table, Key=items.key_item(schema.task_key(task.id)))[
+            "Item"
+        ][schema.GSI1_PARTITION_KEY]["S"]
+        for task in tasks
+    }
+
+    assert len(partitions) > schema.CONTEXT_SHARDS // 2  # 64 crc32 shards of 16: all but a few are used
+    assert partitions <= {
+        schema.context_partition(TENANT_A.key, shard) for shard in range(schema.CONTEXT_SHARDS)
+    }
 
 
 def test_status_filter_matches_any_status_of_the_set(store: DynamoDbTaskStore) -> None:
@@ -153,7 +173,7 @@ def test_a_bound_on_query_pages_gives_short_pages_but_still_every_match(
     table: str, dynamodb_client: Any
 ) -> None:
     store = DynamoDbTaskStore(table, client=dynamodb_client, max_query_pages=1)
-    tasks = create_many(store, 120, name="other")
+    tasks = create_many(store, 300, name="other")  # ~19 a shard: several rounds of shard pages
     rare = [task.evolve(name="match") for task in tasks[::37]]
     for task in rare:
         store.save_task(task, expected_version=task.version)
@@ -162,8 +182,9 @@ def test_a_bound_on_query_pages_gives_short_pages_but_still_every_match(
         found, sizes = collect(store, TENANT_A, TaskFilter(name="match"), limit=5)
 
     assert ids(found) == ids(rare)
-    assert calls.counts["dynamodb.Query"] == len(sizes)  # one Query per call, as bounded
-    assert 0 in sizes[:-1]  # a page can be empty and still point further on
+    # One Query per shard per call, as bounded (and a call always examines something, so it moves on).
+    assert calls.counts["dynamodb.Query"] == schema.CONTEXT_SHARDS * len(sizes)
+    assert len(sizes) > 1 and min(sizes[:-1]) < 5  # a short page still points further on
 
 
 def test_unfiltered_pages_split_exactly(store: DynamoDbTaskStore, dynamodb_client: Any) -> None:
@@ -174,8 +195,9 @@ def test_unfiltered_pages_split_exactly(store: DynamoDbTaskStore, dynamodb_clien
 
     assert ids(found) == ids(tasks)
     assert sizes[:3] == [4, 4, 1]
-    # One Query a page, and one read by key of each page that found records.
-    assert calls.counts == {"dynamodb.Query": len(sizes), "dynamodb.BatchGetItem": sum(1 for n in sizes if n)}
+    # A shard is read a few entries at a time (4 at least), so 9 tasks come from one Query per shard a page.
+    assert calls.counts["dynamodb.Query"] == schema.CONTEXT_SHARDS * len(sizes)
+    assert calls.counts["dynamodb.BatchGetItem"] == sum(1 for n in sizes if n)
 
 
 def test_a_continuation_stays_valid_when_its_task_is_deleted(store: DynamoDbTaskStore) -> None:

@@ -25,7 +25,7 @@ def test_the_table_has_the_keys_and_indexes_the_store_uses(table: str, dynamodb_
     # Listings hand out whole records from GSI1; the due index only names tasks (the sweeper reads them).
     assert indexes["GSI1"]["Projection"] == {
         "ProjectionType": "INCLUDE",
-        "NonKeyAttributes": ["status", "name", "metadata"],
+        "NonKeyAttributes": ["name", "metadata"],
     }
     assert indexes["GSI2"]["Projection"] == {"ProjectionType": "KEYS_ONLY"}
     assert {attribute["AttributeType"] for attribute in description["AttributeDefinitions"]} == {"S"}
@@ -40,7 +40,7 @@ def test_key_formats() -> None:
     assert schema.task_key("abc") == {"PK": "TASK#abc", "SK": "TASK"}
     assert schema.run_key("def") == {"PK": "RUN#def", "SK": "RUN"}
     assert schema.idempotency_key("t|u", "k#1") == {"PK": "IDEMP#t|u#k#1", "SK": "IDEMP"}
-    assert schema.context_partition("t|") == "CTX#t|"
+    assert schema.context_partition("t|", 3) == "CTX#t|#3"
     assert schema.task_runs_partition("abc") == "TASKRUNS#abc"
     assert schema.due_partition(3) == "DUE#3"
     assert schema.id_from_index_sort("2026-03-01T12:00:00.000000Z#abc") == "abc"

@@ -251,10 +251,10 @@ def test_a_concurrent_writer_wins_over_stale_data(
     task = create_one_time(services, ACME)
     original_save = services.store.save_task
 
-    def cancel_then_lose(changed: Task, *, expected_version: int) -> None:
+    def cancel_then_lose(changed: Task, *, expected_version: int, message_changed: bool = False) -> None:
         monkeypatch.setattr(services.store, "save_task", original_save)
         services.store.tasks[task.id] = task.evolve(status=TaskStatus.CANCELLED, version=2)
-        original_save(changed, expected_version=expected_version)
+        original_save(changed, expected_version=expected_version, message_changed=message_changed)
 
     monkeypatch.setattr(services.store, "save_task", cancel_then_lose)
     with pytest.raises(ConflictError):
