@@ -52,13 +52,9 @@ def _manual_start_on_the_run_alone(self: Service, link: Link, task: Task | None,
 
 def _record_once(self: Service, ended: Run, *, expected_attempt: int, task: Task | None) -> None:
     """Break 2: a failed record of a published run went straight back to the queue (no in-process retry)."""
-    holder = task if task is not None and firing._holds(task, ended) else None
-    self._store.finish(
-        ended,
-        expected_attempt=expected_attempt,
-        task=None if holder is None else firing._released(holder, ended),
-        expected_version=None if holder is None else holder.version,
-    )
+    self._store.save_run(ended, expected_attempt=expected_attempt)
+    if task is not None and firing._holds(task, ended):
+        self._store.save_task(firing._released(task, ended), expected_version=task.version)
 
 
 def _due_since_last_update(task: Task, occurrence: datetime) -> datetime:

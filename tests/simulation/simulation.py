@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from punctual.domain.model import Context, FiredEvent, Run, Task, TaskStatus
+from punctual.domain.model import Context, FiredEvent, Run, RunKind, Task, TaskStatus
 from punctual.domain.timefmt import format_instant
 from punctual.service.commands import (
     BulkDelete,
@@ -285,8 +285,10 @@ class Simulation:
         values: dict[str, Any] = {}
         if field == "at":
             schedule = ScheduleInput(at=self._instant(-60, 30 * 60))
-            runs = runs_of(self.world.raw_store, task_id)
-            if runs and self.rng.random() < 0.3:  # back onto an instant it already has a run for
+            # Back onto an instant it already has an occurrence's run for (a run-now's instant collides with
+            # nothing: its tracking id is not derived from the instant).
+            runs = [run for run in runs_of(self.world.raw_store, task_id) if run.kind is RunKind.SCHEDULED]
+            if runs and self.rng.random() < 0.3:
                 schedule = ScheduleInput(at=format_instant(self.rng.choice(runs).scheduled_for))
         elif field == "every":
             schedule = ScheduleInput(every=self.rng.choice(EVERIES))

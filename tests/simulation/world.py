@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from punctual.domain.errors import DependencyError, ThrottledError
-from punctual.domain.model import FiredEvent, Link, LinkKind, Run, Task
+from punctual.domain.model import FiredEvent, Link, LinkKind, Run, RunStatus, Task
 from punctual.service.arming import Arming
 from punctual.service.firing import FiringService
 from punctual.service.ports import NullMetrics, StorePage, TaskStore
@@ -65,7 +65,7 @@ class Operation:
     faults: int = 0
     crashed: bool = False
     published: list[FiredEvent] = field(default_factory=list)
-    record_failures: dict[str, int] = field(default_factory=dict)  # tracking id -> failed finish calls
+    record_failures: dict[str, int] = field(default_factory=dict)  # tracking id -> failed record writes
     accepted_but_failed: set[str] = field(default_factory=set)  # dedup keys SNS took while reporting an error
     excused: set[str] = field(default_factory=set)  # dedup keys the oracle already allowed a second publish
 
@@ -270,8 +270,10 @@ class World:
         return DependencyError("injected failure")
 
     def _note_record_failure(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        if name == "finish":
-            run = args[0] if args else kwargs["run"]
+        run = (args[0] if args else kwargs.get("run")) if name in ("finish", "save_run") else None
+        # Recording an ended run (its save_run) is what the executor retries in process; a save_run that
+        # only hands back a lease (the run still RUNNING) is not a record.
+        if isinstance(run, Run) and (name == "finish" or run.status is not RunStatus.RUNNING):
             failures = self.op.record_failures
             failures[run.tracking_id] = failures.get(run.tracking_id, 0) + 1
             self._faulted()

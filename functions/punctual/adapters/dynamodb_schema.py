@@ -107,7 +107,8 @@ def due_upper_bound(before: datetime) -> str:
 
 def due_shard(task_id: str, shards: int) -> int:
     """Stable across processes and Python versions (unlike ``hash``). Every writer and the sweeper must use
-    the same shard count: changing DUE_SHARDS strands tasks in shards the sweeper no longer reads."""
+    the same shard count. Raising DUE_SHARDS is safe (the sweeper reads every shard below the new count, old
+    entries included); lowering it strands tasks in shards the sweeper no longer reads."""
     return zlib.crc32(task_id.encode()) % shards
 
 

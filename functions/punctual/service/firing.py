@@ -254,6 +254,9 @@ class FiringService:
     def _resume(self, task: Task | None, run: Run) -> FireOutcome | _Ready:
         """The run was claimed before: a duplicate, or a redelivery after a failed/crashed attempt."""
         if run.status is not RunStatus.RUNNING:
+            if task is not None and _holds(task, run):
+                # The run was recorded but its task's release was not (a crash between the two writes).
+                self._release_ended(task, run)
             self._metrics.count("duplicate")
             return FireOutcome.DUPLICATE
         now = self._clock.now()
@@ -423,29 +426,33 @@ class FiringService:
         return FireOutcome.PUBLISHED
 
     def _record(self, ended: Run, *, expected_attempt: int, task: Task | None) -> None:
-        """Save an ended run together with its task's release, retrying in process (bounded) so that a
-        throttled or failed write after a publish does not send the message back for a second publish.
-        Raises StaleWriteError when the run's lease was lost, or the last error once the attempts are spent
-        (the message is then redelivered after its visibility timeout)."""
+        """Save an ended run, then release its task: two single-item writes, half the write units of one
+        transaction. A crash between them leaves the task holding an ended run; the link's redelivery or the
+        sweeper releases it (the run being ended, nothing can publish it again). Retried in process (bounded)
+        so that a throttled or failed write after a publish does not send the message back for a second
+        publish. Raises StaleWriteError when the run's lease was lost, or the last error once the attempts
+        are spent (the message is then redelivered after its visibility timeout)."""
         snapshot = task
+        run_saved = False
         for attempt in range(1, self._settings.record_attempts + 1):
-            holder = snapshot if snapshot is not None and _holds(snapshot, ended) else None
             try:
-                if self._store.finish(
-                    ended,
-                    expected_attempt=expected_attempt,
-                    task=None if holder is None else _released(holder, ended),
-                    expected_version=None if holder is None else holder.version,
-                ):
+                if not run_saved:
+                    self._store.save_run(ended, expected_attempt=expected_attempt)
+                    run_saved = True
+                if snapshot is None or not _holds(snapshot, ended):
                     return
+                self._store.save_task(_released(snapshot, ended), expected_version=snapshot.version)
+                return
             except StaleWriteError:
-                raise
+                if not run_saved:
+                    raise  # the run moved on: our lease was lost
+                # Only the task moved: decide again on a fresh read.
             except Exception:
                 if attempt == self._settings.record_attempts:
                     raise
                 self._metrics.count("record_retried")
                 self._clock.sleep(self._settings.record_backoff.total_seconds() * attempt)
-            # The task moved, or the write failed (perhaps after taking effect): decide again on a fresh read.
+            # The task moved, or a write failed (perhaps after taking effect): decide again on a fresh read.
             try:
                 snapshot = self._store.get_task(ended.task_id, consistent=True)
             except Exception:
@@ -542,19 +549,11 @@ class FiringService:
         tracking_id = task.in_flight_run or occurrence_tracking_id(task.id, task.in_flight)
         run = self._store.get_run(tracking_id)
         if run is None or run.status is not RunStatus.RUNNING:
-            # The run ended but the task kept its mark: clear it, from this very snapshot (a finish landing
-            # meanwhile bumps the version, and this write then loses), or the task would answer 409 forever.
-            cleared = task.evolve(
-                version=task.version + 1,
-                in_flight=None,
-                in_flight_run=None,
-                status=_status_after(task, run),
-            )
-            try:
-                self._store.save_task(cleared, expected_version=task.version)
-            except StaleWriteError:
-                return report
-            return _bump(report, resumed=1)
+            # The run ended (or never was) but the task kept its mark: clear it, or the task would answer 409
+            # forever.
+            if self._release_ended(task, run):
+                return _bump(report, resumed=1)
+            return report
         if run.lease_until is not None and run.lease_until > now:
             return report
         # Claimed but never finished (executor died, message dead-lettered): let a delivery resume it.
@@ -564,6 +563,22 @@ class FiringService:
             link = Link(task.id, task.version, run.scheduled_for)
         self._queue.enqueue(link, 0)
         return _bump(report, resumed=1)
+
+    def _release_ended(self, task: Task, run: Run | None) -> bool:
+        """Clear the mark of a task that still holds an ended run (or a run that was never written), from this
+        very snapshot: a release landing meanwhile bumps the version, and this write then loses. A run that
+        was published is counted here, as the lost release would have counted it."""
+        if run is None:
+            released = task.evolve(
+                version=task.version + 1, in_flight=None, in_flight_run=None, status=_status_after(task, None)
+            )
+        else:
+            released = _released(task, run)
+        try:
+            self._store.save_task(released, expected_version=task.version)
+        except StaleWriteError:
+            return False
+        return True
 
     def _latest_missed(self, task: Task, now: datetime) -> tuple[datetime, int]:
         """The last occurrence at or before now, counting from next_run_at, and how many there were."""

@@ -10,7 +10,7 @@ import builtins
 import dataclasses
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 
 from punctual.domain.errors import (
@@ -26,7 +26,7 @@ from punctual.domain.errors import (
 )
 from punctual.domain.ids import occurrence_tracking_id
 from punctual.domain.model import LIVE_STATUSES, Context, Link, Schedule, ScheduleKind, Task, TaskStatus
-from punctual.domain.schedules import first_occurrence, parse_schedule
+from punctual.domain.schedules import first_occurrence, next_occurrence, parse_schedule
 from punctual.domain.timefmt import format_optional
 from punctual.service import inputs
 from punctual.service.arming import Arming
@@ -51,6 +51,7 @@ _EXPRESSION_FIELDS = frozenset({"at", "every", "cron"})
 _RECURRENCE_FIELDS = frozenset({"timezone", "start_at", "end_at"})
 # Conditional writes that lose to a concurrent writer are retried on a fresh read this many times.
 _WRITE_ATTEMPTS = 3
+_EARLY_CLAIM = timedelta(seconds=1)  # the executor claims an occurrence up to a second before its instant
 # A filtered bulk delete cancels at most this many tasks per call (~3 AWS calls each: well inside the API's
 # 29 s); a call that returns this many results may have left more, so callers repeat it until one returns fewer.
 BULK_FILTER_CAP = 100
@@ -232,7 +233,7 @@ class TaskService:
 
         if schedule is not None or status is not task.status:
             current = schedule or task.schedule
-            upcoming = first_occurrence(current, now)
+            upcoming = self._first_unfired(task, current, now)
             if upcoming is None:
                 raise _never_fires(current)
             # A paused task arms nothing; resuming arms the first occurrence from now.
@@ -243,6 +244,21 @@ class TaskService:
             if schedule is not None:
                 changes["schedule"] = schedule
         return task.evolve(**changes)
+
+    def _first_unfired(self, task: Task, schedule: Schedule, now: datetime) -> datetime | None:
+        """The first occurrence to arm from ``now``. A recurrence changed (or resumed) at the very instant of an
+        occurrence that just fired would otherwise arm that instant again: its link would meet the old run,
+        stop as a duplicate, and the chain with it. Only an instant within the executor's early claim (a
+        second) can already have a run, so later ones need no read."""
+        upcoming = first_occurrence(schedule, now)
+        if (
+            upcoming is not None
+            and schedule.recurring
+            and upcoming <= now + _EARLY_CLAIM
+            and self._already_fired_at(task, upcoming)
+        ):
+            return next_occurrence(schedule, upcoming)
+        return upcoming
 
     def _updated_schedule(self, task: Task, command: UpdateTask, now: datetime) -> Schedule | None:
         if command.provided & _EXPRESSION_FIELDS:

@@ -18,26 +18,30 @@ def test_each_operation_makes_the_fewest_aws_calls(stack: Stack) -> None:
     assert calls["get"] == {"dynamodb.GetItem": 1}
     assert calls["fire, recurring (claim, arm next, publish, finish)"] == {
         "dynamodb.BatchGetItem": 1,  # task + run, consistent
-        "dynamodb.TransactWriteItems": 2,  # claim, finish
+        "dynamodb.TransactWriteItems": 1,  # the claim (task + run)
+        "dynamodb.PutItem": 2,  # the finish: the run, then the task's release
         "sqs.SendMessage": 1,  # the next occurrence
         "sns.PublishBatch": 1,
     }
     assert calls["fire, one-time"] == {
         "dynamodb.BatchGetItem": 1,
-        "dynamodb.TransactWriteItems": 2,
+        "dynamodb.TransactWriteItems": 1,
+        "dynamodb.PutItem": 2,
         "sns.PublishBatch": 1,
     }
     assert calls["fire, a batch of 10 due in the same second"] == {
         "dynamodb.BatchGetItem": 1,  # ten tasks and their (absent) runs
-        "dynamodb.TransactWriteItems": 20,  # ten claims, ten finishes: each conditional on its own task
+        "dynamodb.TransactWriteItems": 10,  # ten claims, each conditional on its own task
+        "dynamodb.PutItem": 20,  # ten finishes: each a run, then its task
         "sns.PublishBatch": 1,  # ten events, one request
     }
     assert calls["run now"] == {"dynamodb.GetItem": 1, "dynamodb.PutItem": 1, "sqs.SendMessage": 1}
     assert calls["fire, run now"] == {
         "dynamodb.BatchGetItem": 1,
-        # start, finish: each writes the run and the task with it (the start marks the run in flight on the
-        # task, so a cancel meanwhile is 409; the finish clears the mark), each conditional on the task
-        "dynamodb.TransactWriteItems": 2,
+        # The start writes the run and the task together (it marks the run in flight on the task, so a cancel
+        # meanwhile is 409), conditional on the task; the finish writes the run, then clears the task's mark.
+        "dynamodb.TransactWriteItems": 1,
+        "dynamodb.PutItem": 2,
         "sns.PublishBatch": 1,
     }
     assert calls["get run"] == {"dynamodb.GetItem": 1}

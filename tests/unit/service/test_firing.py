@@ -246,10 +246,10 @@ def test_a_delivery_while_another_holds_the_lease_is_retried_not_dropped() -> No
     s, link = one_time_task_due_now()
     # Every in-process attempt to record the published run fails: the message goes back for redelivery.
     failures = s.settings.record_attempts
-    s.store.fail_next("finish", RuntimeError("DynamoDB unreachable after publishing"), times=failures)
+    s.store.fail_next("save_run", RuntimeError("DynamoDB unreachable after publishing"), times=failures)
     with pytest.raises(RuntimeError):
         s.firing.fire(link)
-    assert s.store.calls.count("finish") == failures
+    assert s.store.calls.count("save_run") == failures
     assert len(s.publisher.published) == 1
 
     with pytest.raises(OccurrenceBusy):
@@ -259,12 +259,12 @@ def test_a_delivery_while_another_holds_the_lease_is_retried_not_dropped() -> No
 
 def test_a_failed_record_of_a_published_run_is_retried_in_process_not_published_again() -> None:
     s, link = one_time_task_due_now()
-    s.store.fail_next("finish", RuntimeError("throttled"), times=s.settings.record_attempts - 1)
+    s.store.fail_next("save_run", RuntimeError("throttled"), times=s.settings.record_attempts - 1)
 
     assert s.firing.fire(link) == FireOutcome.PUBLISHED
 
     assert len(s.publisher.published) == 1
-    assert s.store.calls.count("finish") == s.settings.record_attempts
+    assert s.store.calls.count("save_run") == s.settings.record_attempts
     backoff = s.settings.record_backoff.total_seconds()
     assert s.clock.sleeps[-(s.settings.record_attempts - 1) :] == [
         pytest.approx(backoff * attempt) for attempt in range(1, s.settings.record_attempts)
@@ -274,6 +274,38 @@ def test_a_failed_record_of_a_published_run_is_retried_in_process_not_published_
     assert run.status is RunStatus.COMPLETED
     task = s.store.tasks[link.task_id]
     assert task.in_flight is None and task.in_flight_run is None and task.status is TaskStatus.COMPLETED
+
+
+def test_a_run_recorded_without_its_task_s_release_is_released_by_the_redelivery_not_republished() -> None:
+    s, link = one_time_task_due_now()
+    # The run is saved, then every release of the task fails (the process might as well have died there).
+    s.store.fail_next("save_task", RuntimeError("DynamoDB unreachable"), times=s.settings.record_attempts)
+    with pytest.raises(RuntimeError):
+        s.firing.fire(link)
+    tracking_id = occurrence_tracking_id(link.task_id, T0)
+    assert s.store.runs[tracking_id].status is RunStatus.COMPLETED
+    assert s.store.tasks[link.task_id].in_flight_run == tracking_id  # still held
+
+    assert s.firing.fire(link) == FireOutcome.DUPLICATE  # the redelivery
+
+    assert len(s.publisher.published) == 1
+    task = s.store.tasks[link.task_id]
+    assert task.in_flight is None and task.in_flight_run is None
+    assert task.status is TaskStatus.COMPLETED and task.fired_count == 1 and task.last_run_at == T0
+
+
+def test_the_sweeper_releases_a_task_holding_a_recorded_run_and_counts_its_fire() -> None:
+    s, link = one_time_task_due_now()
+    s.store.fail_next("save_task", RuntimeError("DynamoDB unreachable"), times=s.settings.record_attempts)
+    with pytest.raises(RuntimeError):
+        s.firing.fire(link)
+
+    s.clock.advance(seconds=300)
+    s.firing.sweep()
+
+    task = s.store.tasks[link.task_id]
+    assert task.in_flight is None and task.status is TaskStatus.COMPLETED and task.fired_count == 1
+    assert len(s.publisher.published) == 1
 
 
 def test_a_claim_and_its_finish_each_bump_the_version_and_the_mark_names_the_run() -> None:
@@ -718,7 +750,7 @@ def test_fire_path_store_calls_are_minimal() -> None:
 
     s.firing.fire(link)
 
-    assert s.store.calls == ["get_tasks_and_runs", "claim", "finish"]
+    assert s.store.calls == ["get_tasks_and_runs", "claim", "save_run", "save_task"]
     assert s.queue.calls == ["enqueue"] and s.publisher.calls == ["publish_batch"]
 
 
@@ -737,7 +769,7 @@ def test_a_batch_is_read_in_one_call_and_published_in_one_call_per_instant() -> 
         fake.calls.clear()
 
     assert s.firing.fire_batch(links) == [FireOutcome.PUBLISHED] * 10
-    assert s.store.calls == ["get_tasks_and_runs"] + ["claim"] * 10 + ["finish"] * 10
+    assert s.store.calls == ["get_tasks_and_runs"] + ["claim"] * 10 + ["save_run", "save_task"] * 10
     assert s.publisher.calls == ["publish_batch"]
 
 
@@ -832,7 +864,8 @@ def test_a_same_second_burst_is_claimed_before_the_instant_so_only_publishes_fol
     for fake, name in [
         (s.store, "get_tasks_and_runs"),
         (s.store, "claim"),
-        (s.store, "finish"),
+        (s.store, "save_run"),
+        (s.store, "save_task"),
         (s.publisher, "publish_batch"),
     ]:
         setattr(fake, name, slow(getattr(fake, name)))

@@ -112,29 +112,30 @@ def test_a_cancel_while_a_manual_run_is_publishing_answers_409(monkeypatch: pyte
 
 
 @pytest.mark.parametrize("took_effect", [False, True], ids=["fails-before-writing", "fails-after-writing"])
+@pytest.mark.parametrize("write", ["save_run", "save_task"])
 def test_a_finish_failing_once_after_publish_is_retried_in_process_and_never_republished(
-    monkeypatch: pytest.MonkeyPatch, took_effect: bool
+    monkeypatch: pytest.MonkeyPatch, took_effect: bool, write: str
 ) -> None:
-    """Break 2: a failed finish after a good publish is retried in process; the redelivery is a DUPLICATE."""
+    """Break 2: a failed record (the run's write, or its task's release) after a good publish is retried in
+    process; the redelivery is a DUPLICATE."""
     s = make_services(start=T0)
     task = create_one_time(s, ALICE, after=timedelta(minutes=5))
     link = only_link(s)
     tracking_id = occurrence_tracking_id(task.id, link.occurrence)
 
     if took_effect:
-        real_finish = s.store.finish
+        real_write = getattr(s.store, write)
         failures: list[bool] = []
 
-        def finish_then_fail(run: Run, **kwargs: Any) -> bool:
-            written = real_finish(run, **kwargs)
+        def write_then_fail(record: Any, **kwargs: Any) -> None:
+            real_write(record, **kwargs)
             if not failures:
                 failures.append(True)
                 raise DependencyError("the response was lost after the write")
-            return written
 
-        monkeypatch.setattr(s.store, "finish", finish_then_fail)
+        monkeypatch.setattr(s.store, write, write_then_fail)
     else:
-        s.store.fail_next("finish", DependencyError("throttled"))
+        s.store.fail_next(write, DependencyError("throttled"))
     s.clock.set(link.occurrence)
 
     assert s.firing.fire(link) is FireOutcome.PUBLISHED
@@ -376,3 +377,33 @@ def test_the_sweeper_rearms_a_recently_scheduled_past_instant_through_the_queue_
     (event,) = s.publisher.published
     assert event.scheduled_for == past
     assert s.store.runs[occurrence_tracking_id(task.id, past)].status is RunStatus.COMPLETED
+
+
+# ---- found by a longer campaign: a recurrence changed at the instant that just fired ----------------------
+
+
+@pytest.mark.parametrize("change", ["cron", "resume"])
+def test_a_recurrence_changed_at_the_instant_that_just_fired_arms_the_next_one(change: str) -> None:
+    """Seed 108: a cron PATCH landing at the very instant of the occurrence just fired armed that instant
+    again; its link met the old run, stopped as a duplicate, and the chain died (P3)."""
+    s = make_services(start=T0 - timedelta(minutes=1))
+    task = create_recurring(s, ALICE, every="1 minute")
+    link = only_link(s)
+    fired_at = link.occurrence
+    assert fired_at == T0  # on a whole minute, where the new cron matches too
+    s.clock.set(fired_at)
+    assert s.firing.fire(link) is FireOutcome.PUBLISHED
+    s.queue.drain()  # the next occurrence's link: the change below replaces it
+    if change == "resume":
+        s.tasks.update(ALICE, task.id, UpdateTask(provided=frozenset({"paused"}), paused=True))
+        changed = s.tasks.update(ALICE, task.id, UpdateTask(provided=frozenset({"paused"}), paused=False))
+    else:
+        every_minute = ScheduleInput(cron="* * * * *")
+        changed = s.tasks.update(
+            ALICE, task.id, UpdateTask(provided=frozenset({"cron"}), schedule=every_minute)
+        )
+
+    assert changed.next_run_at == fired_at + timedelta(minutes=1)
+    next_link = only_link(s)
+    s.clock.set(next_link.occurrence)
+    assert s.firing.fire(next_link) is FireOutcome.PUBLISHED
