@@ -278,7 +278,7 @@ def part_cost(part: Part, facts: StackFacts, call_latency: float | None = None) 
 
 def scenario_parts(scenario: Any, load_divisor: int) -> list[tuple[Part, int]]:
     """The parts one operation pays at a load, each with the number of operations that share it."""
-    parts = [(part, 1) for part in scenario["per_operation"]]
+    parts = [(part, scenario["per_request"]) for part in scenario["per_operation"]]
     if load_divisor == 1 and scenario["fire_alone"] is not None:
         parts.append((scenario["fire_alone"], 1))
     if load_divisor > 1 and scenario["fire_batch"] is not None:
@@ -337,7 +337,10 @@ def print_report(scenarios: dict[str, Any], idle: Part, facts: StackFacts, repet
     for name, scenario in scenarios.items():
         print(f"  {name}")
         for index, part in enumerate(scenario["per_operation"]):
-            print(_units_line("per operation" if index == 0 else "  + EBS wake-up", part, 1))
+            label = "per operation" if index == 0 else "  + EBS wake-up"
+            if scenario["per_request"] > 1:
+                label = f"per request of {scenario['per_request']}"
+            print(_units_line(label, part, scenario["per_request"]))
             print(f"      calls: {_calls(part)}")
         if scenario["fire_alone"] is not None:
             print(_units_line("fire, 1 record", scenario["fire_alone"], 1))
@@ -435,6 +438,7 @@ def aggregate(runs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
             "fire_batch": None
             if first.fire_batch is None
             else _median_part([scenario.fire_batch for scenario in same], firing=True),
+            "per_request": first.per_request,
         }
     return scenarios
 
@@ -496,8 +500,9 @@ ASSUMPTIONS = [
     "Operations: 'one-time' = schedule + fire; the EBS path adds the wake-up 2 minutes early (EBS invocation, "
     "executor, SendMessage to the delay queue). 'recurring fire' is one occurrence of an every-minute task "
     "(claim, arm the next through SQS, publish, finish); creating the task is not included. 'run now' = the "
-    "POST and the manual run's fire. 'list' = GET /tasks?limit=50 over 60+ tasks. 'cancel' = DELETE of an "
-    "EBS-armed task.",
+    "POST and the manual run's fire. 'created in bulk' = one POST /tasks/bulk of 100 one-time tasks on the SQS "
+    "path (its API request, api invocation, writes and SendMessageBatch calls divided by 100) + each one's "
+    "fire. 'list' = GET /tasks?limit=50 over 60+ tasks. 'cancel' = DELETE of an EBS-armed task.",
     "Not modelled: X-Ray (Lambda and API Gateway active tracing: $5 per million traces recorded beyond 100,000 a "
     "month; the default sampling records ~1 request a second plus 5% of the rest, so at 1 task/s it is of the "
     "order of $5 per million operations and at 100 tasks/s ~$0.3); CloudWatch Logs storage; DynamoDB storage "
