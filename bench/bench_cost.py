@@ -309,7 +309,7 @@ def _units_line(label: str, part: Part, shared_by: int) -> str:
     )
     share = f" (/{shared_by})" if shared_by > 1 else ""
     return (
-        f"    {label + share:24s} WRU {writes:10s} RRU {u.read_units:5.1f}  SQS {u.sqs_requests}+{u.esm_sqs_requests}"
+        f"    {label + share:26s} WRU {writes:10s} RRU {u.read_units:5.1f}  SQS {u.sqs_requests}+{u.esm_sqs_requests}"
         f"  SNS {u.sns_requests:2d}  EBS inv {u.ebs_invocations} cr/del {u.ebs_creates}/{u.ebs_deletes}"
         f"  APIGW {u.api_requests}  Lambda {dict(sorted(u.invocations.items()))} [{seconds}]"
         f"  logs {logs:,.0f} B"
@@ -350,25 +350,25 @@ def print_report(scenarios: dict[str, Any], idle: Part, facts: StackFacts, repet
     print()
     for label, divisor in LOADS:
         print(f"Dollars per million operations at {label}")
-        header = f"  {'operation':36s}" + "".join(f"{s:>10s}" for s in SERVICES) + f"{'TOTAL':>10s}"
+        header = f"  {'operation':44s}" + "".join(f"{s:>10s}" for s in SERVICES) + f"{'TOTAL':>10s}"
         print(header)
         for name, scenario in scenarios.items():
             costs = per_million(scenario, divisor, facts)
             cells = "".join(f"{costs[s]:10.3f}" for s in SERVICES)
-            print(f"  {name:36s}{cells}{sum(costs.values()):10.3f}")
+            print(f"  {name:44s}{cells}{sum(costs.values()):10.3f}")
         print()
     ms = 1000 * AWS_CALL_MODEL_SECONDS
     print(
         f"Lambda dollars per million operations if every AWS call took {ms:.0f} ms (handler time outside the"
     )
     print("calls as measured) instead of moto's in-process time; the tables above use the measured wall time")
-    print(f"  {'operation':36s}" + "".join(f"{label:>14s}" for label, _ in LOADS))
+    print(f"  {'operation':44s}" + "".join(f"{label:>14s}" for label, _ in LOADS))
     for name, scenario in scenarios.items():
         cells = "".join(
             f"{per_million(scenario, divisor, facts, AWS_CALL_MODEL_SECONDS)['Lambda']:14.3f}"
             for _, divisor in LOADS
         )
-        print(f"  {name:36s}{cells}")
+        print(f"  {name:44s}{cells}")
     print()
     print_idle(idle, facts, scenarios)
 
