@@ -204,7 +204,9 @@ class TaskService:
             # The same key twice in one request: the second is a replay of the first.
             earlier = results[first]
             results[index] = dataclasses.replace(earlier, index=index, created=False)
-        self._metrics.count("scheduled", sum(1 for result in results.values() if result.created))
+        created = sum(1 for result in results.values() if result.created)
+        if created:
+            self._metrics.count("scheduled", created)
         return [results[index] for index in range(count)]
 
     def _write_all(

@@ -102,6 +102,7 @@ def test_no_valid_item_writes_nothing_and_calls_nothing(services: Services) -> N
     assert isinstance(results[0].error, UnprocessableError)
     assert services.store.calls == [] and services.queue.calls == []
     assert services.store.tasks == {}
+    assert "scheduled" not in services.metrics.counts
 
 
 @pytest.mark.parametrize("count", [0, 4])
