@@ -278,7 +278,7 @@ def part_cost(part: Part, facts: StackFacts, call_latency: float | None = None) 
 
 def scenario_parts(scenario: Any, load_divisor: int) -> list[tuple[Part, int]]:
     """The parts one operation pays at a load, each with the number of operations that share it."""
-    parts = [(part, 1) for part in scenario["per_operation"]]
+    parts = [(part, scenario["per_request"]) for part in scenario["per_operation"]]
     if load_divisor == 1 and scenario["fire_alone"] is not None:
         parts.append((scenario["fire_alone"], 1))
     if load_divisor > 1 and scenario["fire_batch"] is not None:
@@ -309,7 +309,7 @@ def _units_line(label: str, part: Part, shared_by: int) -> str:
     )
     share = f" (/{shared_by})" if shared_by > 1 else ""
     return (
-        f"    {label + share:24s} WRU {writes:10s} RRU {u.read_units:5.1f}  SQS {u.sqs_requests}+{u.esm_sqs_requests}"
+        f"    {label + share:26s} WRU {writes:10s} RRU {u.read_units:5.1f}  SQS {u.sqs_requests}+{u.esm_sqs_requests}"
         f"  SNS {u.sns_requests:2d}  EBS inv {u.ebs_invocations} cr/del {u.ebs_creates}/{u.ebs_deletes}"
         f"  APIGW {u.api_requests}  Lambda {dict(sorted(u.invocations.items()))} [{seconds}]"
         f"  logs {logs:,.0f} B"
@@ -337,7 +337,10 @@ def print_report(scenarios: dict[str, Any], idle: Part, facts: StackFacts, repet
     for name, scenario in scenarios.items():
         print(f"  {name}")
         for index, part in enumerate(scenario["per_operation"]):
-            print(_units_line("per operation" if index == 0 else "  + EBS wake-up", part, 1))
+            label = "per operation" if index == 0 else "  + EBS wake-up"
+            if scenario["per_request"] > 1:
+                label = f"per request of {scenario['per_request']}"
+            print(_units_line(label, part, scenario["per_request"]))
             print(f"      calls: {_calls(part)}")
         if scenario["fire_alone"] is not None:
             print(_units_line("fire, 1 record", scenario["fire_alone"], 1))
@@ -347,25 +350,25 @@ def print_report(scenarios: dict[str, Any], idle: Part, facts: StackFacts, repet
     print()
     for label, divisor in LOADS:
         print(f"Dollars per million operations at {label}")
-        header = f"  {'operation':36s}" + "".join(f"{s:>10s}" for s in SERVICES) + f"{'TOTAL':>10s}"
+        header = f"  {'operation':44s}" + "".join(f"{s:>10s}" for s in SERVICES) + f"{'TOTAL':>10s}"
         print(header)
         for name, scenario in scenarios.items():
             costs = per_million(scenario, divisor, facts)
             cells = "".join(f"{costs[s]:10.3f}" for s in SERVICES)
-            print(f"  {name:36s}{cells}{sum(costs.values()):10.3f}")
+            print(f"  {name:44s}{cells}{sum(costs.values()):10.3f}")
         print()
     ms = 1000 * AWS_CALL_MODEL_SECONDS
     print(
         f"Lambda dollars per million operations if every AWS call took {ms:.0f} ms (handler time outside the"
     )
     print("calls as measured) instead of moto's in-process time; the tables above use the measured wall time")
-    print(f"  {'operation':36s}" + "".join(f"{label:>14s}" for label, _ in LOADS))
+    print(f"  {'operation':44s}" + "".join(f"{label:>14s}" for label, _ in LOADS))
     for name, scenario in scenarios.items():
         cells = "".join(
             f"{per_million(scenario, divisor, facts, AWS_CALL_MODEL_SECONDS)['Lambda']:14.3f}"
             for _, divisor in LOADS
         )
-        print(f"  {name:36s}{cells}")
+        print(f"  {name:44s}{cells}")
     print()
     print_idle(idle, facts, scenarios)
 
@@ -435,6 +438,7 @@ def aggregate(runs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
             "fire_batch": None
             if first.fire_batch is None
             else _median_part([scenario.fire_batch for scenario in same], firing=True),
+            "per_request": first.per_request,
         }
     return scenarios
 
@@ -496,8 +500,9 @@ ASSUMPTIONS = [
     "Operations: 'one-time' = schedule + fire; the EBS path adds the wake-up 2 minutes early (EBS invocation, "
     "executor, SendMessage to the delay queue). 'recurring fire' is one occurrence of an every-minute task "
     "(claim, arm the next through SQS, publish, finish); creating the task is not included. 'run now' = the "
-    "POST and the manual run's fire. 'list' = GET /tasks?limit=50 over 60+ tasks. 'cancel' = DELETE of an "
-    "EBS-armed task.",
+    "POST and the manual run's fire. 'created in bulk' = one POST /tasks/bulk of 100 one-time tasks on the SQS "
+    "path (its API request, api invocation, writes and SendMessageBatch calls divided by 100) + each one's "
+    "fire. 'list' = GET /tasks?limit=50 over 60+ tasks. 'cancel' = DELETE of an EBS-armed task.",
     "Not modelled: X-Ray (Lambda and API Gateway active tracing: $5 per million traces recorded beyond 100,000 a "
     "month; the default sampling records ~1 request a second plus 5% of the rest, so at 1 task/s it is of the "
     "order of $5 per million operations and at 100 tasks/s ~$0.3); CloudWatch Logs storage; DynamoDB storage "

@@ -123,6 +123,7 @@ class FakeStore(_FailureInjection):
         self.tasks: dict[str, Task] = {}
         self.runs: dict[str, Run] = {}
         self.idempotency: dict[tuple[str, str], str] = {}
+        self._task_failures: deque[Exception] = deque()
 
     def fail_next(self, method: str, exc: BaseException, *, times: int = 1) -> None:
         self._queue_failure(method, exc, times)
@@ -130,6 +131,9 @@ class FakeStore(_FailureInjection):
     # --- tasks ---------------------------------------------------------------------------------
     def create_task(self, task: Task) -> None:
         self._enter("create_task")
+        self._create(task)
+
+    def _create(self, task: Task) -> None:
         if task.id in self.tasks:
             raise AlreadyExistsError(f"task {task.id} exists")
         if task.idempotency_key is not None:
@@ -138,6 +142,27 @@ class FakeStore(_FailureInjection):
                 raise AlreadyExistsError(f"idempotency key {task.idempotency_key!r} is reserved")
             self.idempotency[reservation] = task.id
         self.tasks[task.id] = task
+
+    def fail_tasks(self, exc: Exception, *, times: int = 1) -> None:
+        """The next ``times`` tasks written through ``create_tasks`` fail alone with ``exc`` (nothing of them
+        is written); ``fail_next("create_tasks", exc)`` fails the whole call instead."""
+        self._task_failures.extend([exc] * times)
+
+    def create_tasks(self, tasks: Sequence[Task]) -> list[Exception | None]:
+        """One call; each task is created as ``create_task`` would, or fails alone (``fail_tasks``)."""
+        self._enter("create_tasks")
+        outcomes: list[Exception | None] = []
+        for task in tasks:
+            if self._task_failures:
+                outcomes.append(self._task_failures.popleft())
+                continue
+            try:
+                self._create(task)
+            except AlreadyExistsError as error:
+                outcomes.append(error)
+            else:
+                outcomes.append(None)
+        return outcomes
 
     def task_for_idempotency_key(self, context: Context, key: str) -> Task | None:
         self._enter("task_for_idempotency_key")
@@ -301,6 +326,7 @@ class FakeQueue(_FailureInjection):
     def __init__(self) -> None:
         super().__init__()
         self.messages: list[tuple[Link, int]] = []
+        self._entry_failures: deque[Exception] = deque()
 
     def fail_next(self, exc: BaseException, *, times: int = 1) -> None:
         self._queue_failure("enqueue", exc, times)
@@ -310,6 +336,28 @@ class FakeQueue(_FailureInjection):
         if not 0 <= delay_seconds <= 900:
             raise ValueError(f"DelaySeconds must be 0..900, got {delay_seconds}")
         self.messages.append((link, delay_seconds))
+
+    def enqueue_batch(self, entries: Sequence[tuple[Link, int]]) -> list[Exception | None]:
+        """One call (``fail_next`` queues nothing for it: see ``fail_entries`` and ``fail_batch``)."""
+        self._enter("enqueue_batch")
+        outcomes: list[Exception | None] = []
+        for link, delay_seconds in entries:
+            if self._entry_failures:
+                outcomes.append(self._entry_failures.popleft())
+                continue
+            if not 0 <= delay_seconds <= 900:
+                raise ValueError(f"DelaySeconds must be 0..900, got {delay_seconds}")
+            self.messages.append((link, delay_seconds))
+            outcomes.append(None)
+        return outcomes
+
+    def fail_entries(self, exc: Exception, *, times: int = 1) -> None:
+        """The next ``times`` entries sent through ``enqueue_batch`` fail alone with ``exc``."""
+        self._entry_failures.extend([exc] * times)
+
+    def fail_batch(self, exc: BaseException) -> None:
+        """The next ``enqueue_batch`` call fails as a whole."""
+        self._queue_failure("enqueue_batch", exc)
 
     def drain(self) -> list[tuple[Link, int]]:
         drained, self.messages = self.messages, []

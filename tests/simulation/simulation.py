@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from punctual.domain.errors import PunctualError
 from punctual.domain.model import Context, FiredEvent, Run, RunKind, Task, TaskStatus
 from punctual.domain.timefmt import format_instant
 from punctual.service.commands import (
+    BulkCreate,
     BulkDelete,
     BulkReschedule,
     CreateTask,
@@ -125,6 +127,7 @@ class Simulation:
     def _random_op(self, depth: int) -> None:
         choices: list[tuple[int, Any]] = [
             (8, self.create),
+            (2, self.bulk_create),
             (5, self._on_a_task(self.update)),
             (3, self._on_a_task(self.cancel)),
             (3, self._on_a_task(self.run_now)),
@@ -257,27 +260,48 @@ class Simulation:
             return ScheduleInput(every=self.rng.choice(EVERIES))
         return ScheduleInput(cron=self.rng.choice(CRONS), timezone=self.rng.choice(ZONES))
 
-    def create(self) -> None:
-        if len(self._live) >= MAX_LIVE_TASKS:
-            return
-        context = self.rng.choice(CONTEXTS)
-        command = CreateTask(
+    def _create_command(self) -> CreateTask:
+        return CreateTask(
             self._schedule(),
             name=self.rng.choice((None, "report", "ping")),
             message={"n": self.steps},
             metadata={"group": self.rng.choice("ab")},
             misfire=self.rng.choice((None, "skip", "fire_once")),
         )
+
+    def _created(self, task: Task, context: Context, started: datetime) -> None:
+        self.contexts[task.id] = context
+        self.task_ids.append(task.id)
+        self._live.add(task.id)
+        self.oracle.created(task, started)
+        self.world.log(f"  created {task.id[-6:]} next {task.next_run_at}")
+
+    def create(self) -> None:
+        if len(self._live) >= MAX_LIVE_TASKS:
+            return
+        context = self.rng.choice(CONTEXTS)
+        command = self._create_command()
         started = self.world.clock.now()
         self.world.log(f"create {command.schedule}")
         _, result = self._api("create", lambda: self.world.tasks.create(context, command))
         if isinstance(result, tuple):
-            task: Task = result[0]
-            self.contexts[task.id] = context
-            self.task_ids.append(task.id)
-            self._live.add(task.id)
-            self.oracle.created(task, started)
-            self.world.log(f"  created {task.id[-6:]} next {task.next_run_at}")
+            self._created(result[0], context, started)
+
+    def bulk_create(self) -> None:
+        """A few tasks in one request: written together, the near ones armed in one queue batch."""
+        room = MAX_LIVE_TASKS - len(self._live)
+        if room <= 0:
+            return
+        context = self.rng.choice(CONTEXTS)
+        commands = [self._create_command() for _ in range(self.rng.randint(1, min(room, 3)))]
+        started = self.world.clock.now()
+        self.world.log(f"bulk create {[command.schedule for command in commands]}")
+        items: list[CreateTask | PunctualError] = [*commands]
+        _, result = self._api("bulk_create", lambda: self.world.tasks.create_many(context, BulkCreate(items)))
+        if isinstance(result, list):
+            for item in result:
+                if item.created:
+                    self._created(item.task, context, started)
 
     def update(self, task_id: str, context: Context) -> None:
         field = self.rng.choice(("at", "every", "cron", "metadata", "name", "message", "paused", "misfire"))

@@ -84,6 +84,13 @@ class SimQueue:
         message_id = next(self._ids)
         self.messages[message_id] = Message(message_id, link, visible)
 
+    def enqueue_batch(self, entries: Any) -> list[Exception | None]:
+        outcomes: list[Exception | None] = []
+        for link, delay_seconds in entries:
+            self.enqueue(link, delay_seconds)
+            outcomes.append(None)
+        return outcomes
+
 
 class SimScheduler:
     def __init__(self) -> None:

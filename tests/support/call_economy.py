@@ -58,6 +58,12 @@ def measure_operations(stack: Stack) -> dict[str, dict[str, int]]:
     for index in range(60):  # a full page to list
         call_api("POST", "/tasks", body={"at": far, "name": f"filler-{index}"})
     measure("list, one page of 50", lambda: call_api("GET", "/tasks", query={"limit": "50"}))
+    # 100 tasks in one request: 60 near (SQS), 40 days ahead (one EBS wake-up each: EBS has no batch create).
+    hundred = [{"at": soon if index < 60 else far} for index in range(100)]
+    measure(
+        "schedule 100 in bulk (60 SQS, 40 EBS)",
+        lambda: call_api("POST", "/tasks/bulk", body={"tasks": hundred}),
+    )
     measure("get", lambda: call_api("GET", f"/tasks/{recurring['id']}"))
 
     # Fire the recurring task's first occurrence: claim, arm the next, publish, finish.

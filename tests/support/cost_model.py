@@ -637,6 +637,8 @@ def with_production_metrics(stack: Stack) -> Stack:
 # --- scenarios ----------------------------------------------------------------------------------------------
 SQS_PATH = "one-time, SQS path (within 15 min)"
 SQS_PATH_10KB = "one-time, SQS path, 10 KB message"
+BULK = "one-time, created in bulk (100 per request)"
+BULK_SIZE = 100  # tasks per POST /tasks/bulk: the request and its api invocation are shared by all of them
 
 
 @dataclass
@@ -648,6 +650,7 @@ class Scenario:
     per_operation: list[Units]
     fire_alone: Units | None = None
     fire_batch: Units | None = None
+    per_request: int = 1  # operations that share each per_operation part (a bulk create: BULK_SIZE)
 
 
 def _iso(moment: datetime) -> str:
@@ -692,6 +695,12 @@ def measure_scenarios(stack: Stack) -> dict[str, Scenario]:
             else:
                 tasks.append(probe.api("POST", "/schedule", body=body).json["task"])
         near[label] = (schedule_near, tasks)
+    # The same, created in bulk: one request for BULK_SIZE tasks; count of them are fired as above.
+    items = [{"at": _iso(soon), "message": {"n": index}} for index in range(BULK_SIZE)]
+    with probe.measuring() as bulk_create:
+        results = probe.api("POST", "/tasks/bulk", body={"tasks": items}).json["results"]
+    assert all(result["status_code"] == 201 for result in results), results
+    near[BULK] = (bulk_create, [result["task"] for result in results[:count]])
     # One-time, EBS path: three days ahead; EBS wakes the executor 2 minutes early, which hands it to SQS.
     far_at = start + timedelta(days=3)
     far: list[dict[str, Any]] = []
@@ -752,7 +761,8 @@ def measure_scenarios(stack: Stack) -> dict[str, Scenario]:
             probe.deliver(_link(tasks[0]))
         with probe.measuring() as near_batch:
             probe.deliver(*(_link(task) for task in tasks[1:]))
-        scenarios[label] = Scenario(label, [schedule_near], near_alone, near_batch)
+        per_request = BULK_SIZE if label == BULK else 1
+        scenarios[label] = Scenario(label, [schedule_near], near_alone, near_batch, per_request)
 
     # Wake the EBS-path ones (one asynchronous invocation each), then fire them.
     inputs = {}
@@ -787,6 +797,7 @@ def measure_scenarios(stack: Stack) -> dict[str, Scenario]:
 _ORDER = [
     SQS_PATH,
     SQS_PATH_10KB,
+    BULK,
     "one-time, EBS path (days ahead)",
     "recurring fire (every 1 minute)",
     "run now (+ its fire)",

@@ -7,6 +7,7 @@ import, so nothing of typer or rich is loaded by ``punctual dev`` or by a Lambda
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -16,13 +17,14 @@ from typing import Annotated, Any
 
 import httpx
 import typer
-from punctual_client import Conflict, FiredEvent, NotFound, Punctual, PunctualError, Task
+from punctual_client import Conflict, CreatedItem, FiredEvent, NotFound, Punctual, PunctualError, Task
 
 from punctual_cli import parsing, render, tail, tenants
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_CONFLICT = 0, 1, 2, 3, 4
+BULK_PER_REQUEST = 100  # POST /tasks/bulk's limit
 
 EPILOG = (
     "Target: --url / PUNCTUAL_URL (default http://127.0.0.1:8000, punctual dev), --api-key / PUNCTUAL_API_KEY, "
@@ -210,6 +212,32 @@ def tasks_create(
             idempotency_key=idempotency_key,
         )
     render.task(task, "task created", settings.as_json)
+
+
+@tasks_app.command("create-bulk")
+def tasks_create_bulk(
+    ctx: typer.Context,
+    file: Annotated[
+        str,
+        typer.Option(
+            "--file",
+            metavar="FILE|-",
+            help='a JSON list of tasks as POST /tasks takes them ([{"at": "...", "message": ...}, ...]); - for stdin',
+        ),
+    ],
+) -> None:
+    """Create many tasks from a JSON file, 100 per request (POST /tasks/bulk): one result per task, in the
+    file's order; exit 1 if any task was refused (the others are created)."""
+    settings = _settings(ctx)
+    tasks = parsing.task_list(file)
+    results: list[CreatedItem] = []
+    with _api(settings) as client:
+        for first in range(0, len(tasks), BULK_PER_REQUEST):
+            for result in client.tasks.bulk_create(tasks[first : first + BULK_PER_REQUEST]):
+                results.append(dataclasses.replace(result, index=first + result.index))
+    render.created(results, settings.as_json)
+    if not all(result.ok for result in results):
+        raise typer.Exit(EXIT_ERROR)
 
 
 @tasks_app.command("list")

@@ -61,3 +61,46 @@ def metadata(pairs: list[str] | None) -> dict[str, str] | None:
             raise typer.BadParameter(f"{pair!r} is not KEY=VALUE")
         result[key] = value
     return result
+
+
+# The fields of one task in a bulk file: POST /tasks's body.
+SCHEDULE_FIELDS = ("at", "every", "cron")
+TASK_FIELDS = frozenset(
+    {
+        *SCHEDULE_FIELDS,
+        "timezone",
+        "start_at",
+        "end_at",
+        "name",
+        "message",
+        "metadata",
+        "misfire",
+        "idempotency_key",
+    }
+)
+
+
+def task_list(source: str) -> list[dict[str, Any]]:
+    """A JSON file (``-``: standard input) holding a list of tasks as ``POST /tasks`` takes them, or
+    ``{"tasks": [...]}`` as ``POST /tasks/bulk`` does."""
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    except OSError as error:
+        raise typer.BadParameter(f"cannot read {source}: {error.strerror or error}") from error
+    try:
+        document = json.loads(text)
+    except ValueError as error:
+        raise typer.BadParameter(f"{source} is not JSON ({error})") from error
+    if isinstance(document, dict) and set(document) == {"tasks"}:
+        document = document["tasks"]
+    if not isinstance(document, list) or not document:
+        raise typer.BadParameter(f'{source} must hold a non-empty JSON list of tasks (or {{"tasks": [...]}})')
+    for index, item in enumerate(document):
+        if not isinstance(item, dict):
+            raise typer.BadParameter(f"{source}: task {index} is not a JSON object")
+        unknown = sorted(set(item) - TASK_FIELDS)
+        if unknown:
+            raise typer.BadParameter(f"{source}: task {index} has unknown fields: {', '.join(unknown)}")
+        if sum(item.get(name) is not None for name in SCHEDULE_FIELDS) != 1:
+            raise typer.BadParameter(f"{source}: task {index} needs exactly one of at, every, cron")
+    return document

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import typer
-from punctual_client import FiredEvent, PunctualError, Run, Task
+from punctual_client import CreatedItem, FiredEvent, PunctualError, Run, Task
 from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
@@ -116,6 +116,32 @@ def tasks(values: list[Task], as_json: bool) -> None:
     out = console()
     out.print(table)
     out.print(f"{len(values)} task{'s' if len(values) != 1 else ''}")
+
+
+def created(values: list[CreatedItem], as_json: bool) -> None:
+    """A bulk create's results: one row per task of the file, created or not and why."""
+    if as_json:
+        print_json(values)
+        return
+    table = Table(header_style="bold")
+    for column in ("#", "status", "id", "schedule / error"):
+        table.add_column(column, overflow="fold", no_wrap=column in ("#", "id"))
+    for value in values:
+        if value.task is not None:
+            outcome = "created" if value.created else "exists"
+            table.add_row(str(value.index), outcome, value.task.id, schedule(value.task))
+        else:
+            error = value.error
+            reason = "" if error is None else error.message
+            if error is not None and error.details:
+                reason += " (" + "; ".join(f"{d.field}: {d.message}" for d in error.details) + ")"
+            table.add_row(str(value.index), Text(str(value.status_code), style="red"), "", reason)
+    out = console()
+    out.print(table)
+    failed = sum(1 for value in values if not value.ok)
+    out.print(
+        f"{len(values) - failed} of {len(values)} task{'s' if len(values) != 1 else ''} created or found"
+    )
 
 
 _RUN_STYLES = {"completed": "green", "failed": "red", "skipped": "yellow"}

@@ -8,6 +8,7 @@ here ever Scans.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,7 @@ from punctual.adapters.aws_errors import (
 from punctual.domain.errors import (
     AlreadyExistsError,
     ErrorDetail,
+    PunctualError,
     StaleWriteError,
     ThrottledError,
     ValidationError,
@@ -40,10 +42,14 @@ from punctual.service.ports import StorePage, TaskFilter
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
+logger = logging.getLogger(__name__)
+
 _ITEM_EXISTS = "attribute_exists(PK)"
 _ITEM_ABSENT = "attribute_not_exists(PK)"
 _BATCH_GET_ATTEMPTS = 3
 _BATCH_GET_MAX_KEYS = 100  # DynamoDB's limit per BatchGetItem
+_BATCH_WRITE_MAX_REQUESTS = 25  # DynamoDB's limit per BatchWriteItem
+_BATCH_WRITE_ATTEMPTS = 3  # the first write of a chunk and two retries of what it left unprocessed
 
 
 class DynamoDbTaskStore:
@@ -101,6 +107,81 @@ class DynamoDbTaskStore:
         if codes[1] == REASON_CONDITION_FAILED:
             raise AlreadyExistsError(f"idempotency key {task.idempotency_key!r} is already used")
         raise AlreadyExistsError(f"task {task.id} already exists")
+
+    def create_tasks(self, tasks: Sequence[Task]) -> list[Exception | None]:
+        """A task with an idempotency key goes through ``create_task``'s transaction (the reservation needs
+        its condition); the others are put with BatchWriteItem, 25 items a request, without a condition (a
+        new task's id is fresh: nothing can be there). Items DynamoDB leaves unprocessed are retried a few
+        times, then their task is reported throttled; a task is never split across requests."""
+        outcomes: dict[int, Exception | None] = {}
+        batched: list[tuple[int, Task]] = []
+        for position, task in enumerate(tasks):
+            if task.idempotency_key is None:
+                batched.append((position, task))
+                continue
+            try:
+                self.create_task(task)
+            except (AlreadyExistsError, PunctualError) as error:
+                outcomes[position] = error
+            else:
+                outcomes[position] = None
+        for chunk in self._write_chunks(batched):
+            outcomes.update(self._batch_put(chunk))
+        return [outcomes[position] for position in range(len(tasks))]
+
+    def _new_task_items(self, task: Task) -> list[items.Item]:
+        """Every item a new task is stored as (the one place the bulk create builds them): a long message's
+        own item first, then the task."""
+        text = items.message_text(task.message)
+        message = [items.message_item(task.id, text)] if items.message_apart(text) else []
+        return [*message, items.task_to_item(task, due_shards=self._due_shards)]
+
+    def _write_chunks(self, tasks: list[tuple[int, Task]]) -> list[list[tuple[int, Task, list[items.Item]]]]:
+        """Tasks packed into chunks of at most 25 items, each task whole in one chunk."""
+        chunks: list[list[tuple[int, Task, list[items.Item]]]] = []
+        size = _BATCH_WRITE_MAX_REQUESTS
+        for position, task in tasks:
+            task_items = self._new_task_items(task)
+            if size + len(task_items) > _BATCH_WRITE_MAX_REQUESTS:
+                chunks.append([])
+                size = 0
+            chunks[-1].append((position, task, task_items))
+            size += len(task_items)
+        return chunks
+
+    def _batch_put(self, chunk: list[tuple[int, Task, list[items.Item]]]) -> dict[int, Exception | None]:
+        """One chunk: per task position, None when all its items were written, else why not."""
+        owner: dict[tuple[str, str], int] = {}
+        requests: list[dict[str, Any]] = []
+        for position, _, task_items in chunk:
+            for item in task_items:
+                owner[_primary_key(item)] = position
+                requests.append({"PutRequest": {"Item": item}})
+        failed: dict[int, Exception] = {}
+        for _ in range(_BATCH_WRITE_ATTEMPTS):
+            try:
+                with aws_errors():
+                    response = self._client.batch_write_item(RequestItems={self._table: requests})  # type: ignore[dict-item]
+            except PunctualError as error:  # the request as a whole: none of what it carried was written
+                failed.update((owner[_primary_key(r["PutRequest"]["Item"])], error) for r in requests)
+                break
+            requests = [dict(r) for r in response.get("UnprocessedItems", {}).get(self._table, [])]
+            if not requests:
+                break
+        else:
+            throttled = ThrottledError("DynamoDB left the task unprocessed; retry shortly")
+            failed.update((owner[_primary_key(r["PutRequest"]["Item"])], throttled) for r in requests)
+        for position, task, task_items in chunk:
+            if position in failed and len(task_items) > 1:
+                self._remove_partial(task)
+        return {position: failed.get(position) for position, _, _ in chunk}
+
+    def _remove_partial(self, task: Task) -> None:
+        """A task some of whose items were written and others not: remove what was (best effort)."""
+        try:
+            self.delete_task(task)
+        except PunctualError:
+            logger.warning("could not remove the partly written task %s", task.id, exc_info=True)
 
     def task_for_idempotency_key(self, context: Context, key: str) -> Task | None:
         with aws_errors():

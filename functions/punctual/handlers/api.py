@@ -22,6 +22,7 @@ with collector_paused():
     from http import HTTPStatus
     from typing import Any, TypeVar
 
+    import pydantic
     from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
     from aws_lambda_powertools.event_handler.exceptions import NotFoundError as RouteNotFound
     from aws_lambda_powertools.logging import correlation_paths
@@ -41,9 +42,10 @@ with collector_paused():
     from punctual.handlers import http_errors
     from punctual.handlers.observability import logger, metrics
     from punctual.handlers.openapi_document import DocumentedRoute, build_document
-    from punctual.handlers.presenters import bulk_json, run_json, task_json
+    from punctual.handlers.presenters import bulk_create_json, bulk_json, run_json, task_json
     from punctual.handlers.request_inputs import Inputs, Param, read_inputs
     from punctual.handlers.request_models import (
+        BulkCreateBody,
         BulkDeleteBody,
         BulkRescheduleBody,
         CreateTaskBody,
@@ -52,6 +54,7 @@ with collector_paused():
         UpdateTaskBody,
     )
     from punctual.service.commands import (
+        BulkCreate,
         BulkDelete,
         BulkReschedule,
         CreateTask,
@@ -63,6 +66,10 @@ with collector_paused():
     )
 
 MAX_BODY_BYTES = 256 * 1024
+# POST /tasks/bulk carries up to 100 tasks: four times the single limit (each task's message still has its own
+# limit). Its answer echoes every task, so it stays far below Lambda's 6 MB response payload.
+BULK_CREATE_PATH = "/tasks/bulk"
+BULK_MAX_BODY_BYTES = 4 * MAX_BODY_BYTES
 USER_HEADER = "X-Punctual-User"
 SECRET_HEADERS = ("X-Punctual-Secret", "x-pd-secret")  # the second is what Pipedream's own clients send
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -215,7 +222,12 @@ def create_task(body: CreateTaskBody, idempotency_header: str | None) -> Respons
             "the Idempotency-Key header and idempotency_key differ",
             [ErrorDetail("idempotency_key", "must equal the Idempotency-Key header when both are given")],
         )
-    command = CreateTask(
+    task, created = _punctual().tasks.create(_caller(), _create_command(body, key or idempotency_header))
+    return _json(HTTPStatus.CREATED if created else HTTPStatus.OK, task_json(task))
+
+
+def _create_command(body: CreateTaskBody, idempotency_key: str | None) -> CreateTask:
+    return CreateTask(
         schedule=ScheduleInput(
             at=body.at,
             every=body.every,
@@ -227,11 +239,40 @@ def create_task(body: CreateTaskBody, idempotency_header: str | None) -> Respons
         name=body.name,
         message=body.message,
         metadata=dict(body.metadata),
-        idempotency_key=key or idempotency_header,
+        idempotency_key=idempotency_key,
         misfire=body.misfire,
     )
-    task, created = _punctual().tasks.create(_caller(), command)
-    return _json(HTTPStatus.CREATED if created else HTTPStatus.OK, task_json(task))
+
+
+@route(
+    "POST",
+    BULK_CREATE_PATH,
+    summary="Create up to 100 tasks, each as the body of POST /tasks (idempotency_key per item)",
+    tag="bulk",
+    answer=(200, "BulkCreateOut", "One result per item, in order: 201, 200 (key seen) or the item's error"),
+    errors=(413,),
+    body=BulkCreateBody,
+)
+def bulk_create(body: BulkCreateBody) -> Response[str]:
+    command = BulkCreate(items=[_bulk_item(item) for item in body.tasks])
+    return _json(HTTPStatus.OK, bulk_create_json(_punctual().tasks.create_many(_caller(), command)))
+
+
+def _bulk_item(item: Any) -> CreateTask | PunctualError:
+    """One item read as POST /tasks reads its body; an unreadable one becomes its own 400, fields named
+    within the item."""
+    if not isinstance(item, dict):
+        return ValidationError(
+            "each task must be a JSON object",
+            [ErrorDetail("task", "expected an object like POST /tasks's body")],
+        )
+    try:
+        body = CreateTaskBody.model_validate(item)
+    except pydantic.ValidationError as error:
+        return http_errors.validation_error_from(
+            {**detail, "loc": ("body", *detail["loc"])} for detail in error.errors()
+        )
+    return _create_command(body, body.idempotency_key)
 
 
 @route(
@@ -477,11 +518,12 @@ def _presented_secret(event: dict[str, Any], body: bytes) -> str | None:
 def refusal(event: dict[str, Any]) -> dict[str, Any] | None:
     """A 413 or 401 answer for a request that must not reach a route, else None."""
     body = _body_bytes(event)
-    if len(body) > MAX_BODY_BYTES:
+    limit = BULK_MAX_BODY_BYTES if event.get("path") == BULK_CREATE_PATH else MAX_BODY_BYTES
+    if len(body) > limit:
         return http_errors.proxy_error(
             PayloadTooLargeError(
-                f"the request body is over {MAX_BODY_BYTES} bytes",
-                [ErrorDetail("body", f"{len(body)} bytes; the limit is {MAX_BODY_BYTES}")],
+                f"the request body is over {limit} bytes",
+                [ErrorDetail("body", f"{len(body)} bytes; the limit is {limit}")],
             )
         )
     if event.get("path") in OPEN_PATHS:

@@ -7,7 +7,7 @@ from typing import Any
 from punctual.domain.model import Run, ScheduleKind, Task
 from punctual.domain.timefmt import format_instant, format_optional
 from punctual.handlers.http_errors import error_body, status_for
-from punctual.service.commands import ItemResult
+from punctual.service.commands import CreatedItem, ItemResult
 
 
 def task_json(task: Task) -> dict[str, Any]:
@@ -73,6 +73,33 @@ def bulk_json(results: list[ItemResult]) -> dict[str, Any]:
     succeeded = sum(1 for result in results if result.ok)
     return {
         "results": [item_result_json(result) for result in results],
+        "succeeded": succeeded,
+        "failed": len(results) - succeeded,
+    }
+
+
+def created_item_json(result: CreatedItem) -> dict[str, Any]:
+    """One entry of a bulk create's answer: 201 / 200 (replayed idempotency key) with the task, or the error."""
+    if result.error is not None or result.task is None:
+        assert result.error is not None
+        return {
+            "index": result.index,
+            "id": None,
+            "status_code": status_for(result.error).value,
+            **error_body(result.error),
+        }
+    return {
+        "index": result.index,
+        "id": result.task.id,
+        "status_code": 201 if result.created else 200,
+        "task": task_json(result.task),
+    }
+
+
+def bulk_create_json(results: list[CreatedItem]) -> dict[str, Any]:
+    succeeded = sum(1 for result in results if result.ok)
+    return {
+        "results": [created_item_json(result) for result in results],
         "succeeded": succeeded,
         "failed": len(results) - succeeded,
     }

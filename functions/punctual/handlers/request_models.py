@@ -6,9 +6,9 @@ the bodies it actually reads."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 
 # Generous bounds on free text; the service applies the real limits with clearer messages.
 _NAME = Field(default=None, max_length=256)
@@ -97,3 +97,24 @@ class RescheduleItemBody(_Strict):
 
 class BulkRescheduleBody(_Strict):
     updates: list[RescheduleItemBody] = Field(min_length=1)
+
+
+BULK_CREATE_MAX_ITEMS = 100  # ServiceSettings.max_bulk_items: refused here before any item is read
+
+
+class BulkCreateBody(_Strict):
+    """Up to 100 tasks, each the body of ``POST /tasks``. The items are read one by one (by the route), so an
+    invalid item fails alone, in its place, and the others are still created."""
+
+    tasks: Annotated[
+        list[Any],
+        # Documented as what each item must be; validated item by item.
+        WithJsonSchema(
+            {
+                "type": "array",
+                "items": {"$ref": "#/components/schemas/CreateTaskBody"},
+                "minItems": 1,
+                "maxItems": BULK_CREATE_MAX_ITEMS,
+            }
+        ),
+    ] = Field(min_length=1, max_length=BULK_CREATE_MAX_ITEMS)

@@ -102,5 +102,22 @@ class BulkOut(_Out):
     failed: int
 
 
+class CreatedItemOut(_Out):
+    """One item of a bulk create, at ``index`` in the request: ``status_code`` 201 (created), 200 (its
+    idempotency key matched an existing task, returned unchanged) or the error's, as if it were alone."""
+
+    index: int
+    id: str | None
+    status_code: int
+    task: TaskOut | None = None
+    error: ErrorBodyOut | None = None
+
+
+class BulkCreateOut(_Out):
+    results: list[CreatedItemOut]
+    succeeded: int
+    failed: int
+
+
 class HealthOut(_Out):
     status: str = Field(examples=["ok"])

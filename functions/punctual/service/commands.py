@@ -82,6 +82,14 @@ class BulkReschedule:
 
 
 @dataclass(frozen=True)
+class BulkCreate:
+    """Many creates in one request. An item the handler could not even read arrives as its error, so it
+    fails alone, in its place."""
+
+    items: list[CreateTask | PunctualError]
+
+
+@dataclass(frozen=True)
 class Page(Generic[T]):
     items: list[T]
     next_cursor: str | None
@@ -93,6 +101,21 @@ class ItemResult:
 
     id: str
     task: Task | None = None
+    error: PunctualError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True)
+class CreatedItem:
+    """One item of a bulk create, at its ``index`` in the request: the task (``created`` False when its
+    idempotency key matched an existing task, which is returned unchanged) or the error it met."""
+
+    index: int
+    task: Task | None = None
+    created: bool = False
     error: PunctualError | None = None
 
     @property

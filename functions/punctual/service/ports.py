@@ -57,6 +57,13 @@ class TaskStore(Protocol):
         same transaction. Raises AlreadyExistsError when the idempotency key is already reserved."""
         ...
 
+    def create_tasks(self, tasks: Sequence[Task]) -> list[Exception | None]:
+        """Put many new tasks in as few round trips as the store allows (a bulk create): per task, in order,
+        None when it was written, else the error ``create_task`` would have raised for it alone
+        (AlreadyExistsError for a reserved idempotency key, ThrottledError, DependencyError). A task that
+        failed left nothing written. Never raises for one task's failure."""
+        ...
+
     def task_for_idempotency_key(self, context: Context, key: str) -> Task | None: ...
 
     def delete_task(self, task: Task) -> None:
@@ -143,6 +150,12 @@ class DelayQueue(Protocol):
 
     def enqueue(self, link: Link, delay_seconds: int) -> None:
         """Send the link with DelaySeconds (0..900)."""
+        ...
+
+    def enqueue_batch(self, entries: Sequence[tuple[Link, int]]) -> list[Exception | None]:
+        """Send many (link, delay seconds) in as few round trips as the queue allows: per entry, in order,
+        None when it was sent, else the domain error that kept it from being sent. Never raises for one
+        entry's failure."""
         ...
 
 

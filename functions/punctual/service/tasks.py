@@ -31,8 +31,10 @@ from punctual.domain.timefmt import format_optional
 from punctual.service import inputs
 from punctual.service.arming import Arming
 from punctual.service.commands import (
+    BulkCreate,
     BulkDelete,
     BulkReschedule,
+    CreatedItem,
     CreateTask,
     ItemResult,
     ListTasks,
@@ -69,6 +71,13 @@ def _armed_link(task: Task) -> Link | None:
     return None
 
 
+def _arm_error(error: Exception) -> PunctualError:
+    """What the caller of a create hears when its task could not be armed (and was removed again)."""
+    if isinstance(error, ThrottledError):
+        return error
+    return DependencyError("could not arm the task; nothing was scheduled")
+
+
 def _never_fires(schedule: Schedule) -> UnprocessableError:
     field = "end_at" if schedule.end_at is not None else schedule.kind.value
     return UnprocessableError(
@@ -94,6 +103,26 @@ class TaskService:
         """Validate, store, arm the first occurrence. Returns (task, created); created is False when the
         idempotency key matched an existing task (that task is returned unchanged)."""
         now = self._clock.now()
+        task = self._new_task(context, command, now)
+        try:
+            self._store.create_task(task)
+        except AlreadyExistsError:
+            return self._replay(context, task.idempotency_key), False
+        assert task.next_run_at is not None
+        link = Link(task.id, task.version, task.next_run_at)
+        try:
+            self._arming.arm(link, now)
+        except Exception as exc:
+            self._compensate_create(task)
+            error = _arm_error(exc)
+            if error is exc:
+                raise
+            raise error from exc
+        self._metrics.count("scheduled")
+        return task, True
+
+    def _new_task(self, context: Context, command: CreateTask, now: datetime) -> Task:
+        """The task a create would write, validated (nothing is written here)."""
         name = inputs.check_name(command.name)
         message = inputs.check_message(command.message, self._settings)
         metadata = inputs.check_metadata(command.metadata, self._settings)
@@ -103,7 +132,7 @@ class TaskService:
         next_run_at = first_occurrence(schedule, now)
         if next_run_at is None:
             raise _never_fires(schedule)
-        task = Task(
+        return Task(
             id=self._ids.new_id(),
             context=context,
             schedule=schedule,
@@ -119,20 +148,6 @@ class TaskService:
             misfire=misfire,
             idempotency_key=idempotency_key,
         )
-        try:
-            self._store.create_task(task)
-        except AlreadyExistsError:
-            return self._replay(context, idempotency_key), False
-        link = Link(task.id, task.version, next_run_at)
-        try:
-            self._arming.arm(link, now)
-        except Exception as exc:
-            self._compensate_create(task)
-            if isinstance(exc, ThrottledError):
-                raise
-            raise DependencyError("could not arm the task; nothing was scheduled") from exc
-        self._metrics.count("scheduled")
-        return task, True
 
     def _replay(self, context: Context, idempotency_key: str | None) -> Task:
         existing = None
@@ -152,6 +167,94 @@ class TaskService:
         except Exception:
             # The task stays stored but unarmed; the sweeper arms it once it is overdue.
             logger.exception("compensating delete of task %s failed", task.id)
+
+    # --- bulk create ---------------------------------------------------------------------------
+    def create_many(self, context: Context, command: BulkCreate) -> builtins.list[CreatedItem]:
+        """Up to ``max_bulk_items`` creates: every item validated alone, the valid ones written together and
+        armed together (a delay-queue batch for the near ones). An item fails alone, with the error a create
+        of it would have had, and leaves nothing written; a replayed idempotency key returns its task."""
+        count = len(command.items)
+        if not 1 <= count <= self._settings.max_bulk_items:
+            raise ValidationError(
+                f"tasks must hold 1 to {self._settings.max_bulk_items} items",
+                [ErrorDetail("tasks", f"expected 1-{self._settings.max_bulk_items} items, got {count}")],
+            )
+        now = self._clock.now()
+        results: dict[int, CreatedItem] = {}
+        pending: builtins.list[tuple[int, Task]] = []
+        first_with_key: dict[str, int] = {}
+        repeats: dict[int, int] = {}  # item -> the earlier item with the same idempotency key
+        for index, item in enumerate(command.items):
+            try:
+                if isinstance(item, PunctualError):
+                    raise item
+                task = self._new_task(context, item, now)
+            except PunctualError as error:
+                results[index] = CreatedItem(index, error=error)
+                continue
+            key = task.idempotency_key
+            if key is not None and key in first_with_key:
+                repeats[index] = first_with_key[key]
+                continue
+            if key is not None:
+                first_with_key[key] = index
+            pending.append((index, task))
+        written = self._write_all(context, pending, results)
+        self._arm_all(written, now, results)
+        for index, first in repeats.items():
+            # The same key twice in one request: the second is a replay of the first.
+            earlier = results[first]
+            results[index] = dataclasses.replace(earlier, index=index, created=False)
+        created = sum(1 for result in results.values() if result.created)
+        if created:
+            self._metrics.count("scheduled", created)
+        return [results[index] for index in range(count)]
+
+    def _write_all(
+        self, context: Context, pending: builtins.list[tuple[int, Task]], results: dict[int, CreatedItem]
+    ) -> builtins.list[tuple[int, Task]]:
+        """Store the tasks; the written ones are returned, the others get their result here."""
+        if not pending:
+            return []
+        try:
+            outcomes = self._store.create_tasks([task for _, task in pending])
+        except PunctualError as error:
+            outcomes = [error] * len(pending)
+        written = []
+        for (index, task), outcome in zip(pending, outcomes, strict=True):
+            if outcome is None:
+                written.append((index, task))
+            elif isinstance(outcome, AlreadyExistsError):
+                results[index] = self._item_of(index, partial(self._replay, context, task.idempotency_key))
+            elif isinstance(outcome, PunctualError):
+                results[index] = CreatedItem(index, error=outcome)
+            else:
+                logger.error("bulk create: could not store task %s: %r", task.id, outcome)
+                results[index] = CreatedItem(index, error=DependencyError("could not store the task"))
+        return written
+
+    def _arm_all(
+        self, written: builtins.list[tuple[int, Task]], now: datetime, results: dict[int, CreatedItem]
+    ) -> None:
+        links = []
+        for _, task in written:
+            assert task.next_run_at is not None
+            links.append(Link(task.id, task.version, task.next_run_at))
+        outcomes = self._arming.arm_many(links, now) if links else []
+        for (index, task), outcome in zip(written, outcomes, strict=True):
+            if outcome is None:
+                results[index] = CreatedItem(index, task=task, created=True)
+            else:
+                logger.warning("bulk create: could not arm task %s: %r", task.id, outcome)
+                self._compensate_create(task)
+                results[index] = CreatedItem(index, error=_arm_error(outcome))
+
+    @staticmethod
+    def _item_of(index: int, replay: Callable[[], Task]) -> CreatedItem:
+        try:
+            return CreatedItem(index, task=replay(), created=False)
+        except PunctualError as error:
+            return CreatedItem(index, error=error)
 
     # --- read ----------------------------------------------------------------------------------
     def get(self, context: Context, task_id: str, *, consistent: bool = False) -> Task:

@@ -111,7 +111,15 @@ def make_stack(dynamodb_client: Any, table_name: str, *, clock: FakeClock | None
     def record_send(params: dict[str, Any], **_: Any) -> None:
         sent_messages.append(dict(params))
 
+    def record_batch(params: dict[str, Any], **_: Any) -> None:
+        # Each entry as if it had been sent alone, so delayed() sees a bulk create's links too.
+        for entry in params["Entries"]:
+            sent_messages.append(
+                {"QueueUrl": params["QueueUrl"], **{k: v for k, v in entry.items() if k != "Id"}}
+            )
+
     sqs.meta.events.register("provide-client-params.sqs.SendMessage", record_send)
+    sqs.meta.events.register("provide-client-params.sqs.SendMessageBatch", record_batch)
     delay_queue_url = sqs.create_queue(QueueName="punctual-delay")["QueueUrl"]
     schedule_dlq_url = sqs.create_queue(QueueName="punctual-schedule-dlq")["QueueUrl"]
     schedule_dlq_arn = _queue_arn(sqs, schedule_dlq_url)

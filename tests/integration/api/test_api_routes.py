@@ -19,6 +19,7 @@ EVERY_ROUTE = {
     ("post", "/tasks/{task_id}/runs"),
     ("get", "/tasks/{task_id}/runs"),
     ("get", "/runs/{tracking_id}"),
+    ("post", "/tasks/bulk"),
     ("post", "/tasks/bulk-delete"),
     ("post", "/tasks/bulk-reschedule"),
     ("get", "/health"),

@@ -13,6 +13,11 @@ def test_each_operation_makes_the_fewest_aws_calls(stack: Stack) -> None:
 
     assert calls["schedule, within 15 min (SQS)"] == {"dynamodb.PutItem": 1, "sqs.SendMessage": 1}
     assert calls["schedule, days ahead (EBS)"] == {"dynamodb.PutItem": 1, "scheduler.CreateSchedule": 1}
+    assert calls["schedule 100 in bulk (60 SQS, 40 EBS)"] == {
+        "dynamodb.BatchWriteItem": 4,  # 25 tasks each
+        "sqs.SendMessageBatch": 6,  # 10 links each
+        "scheduler.CreateSchedule": 40,
+    }
     # A context's tasks are spread over its index shards (write scaling): one small Query per shard.
     assert calls["list, one page of 50"] == {"dynamodb.Query": CONTEXT_SHARDS, "dynamodb.BatchGetItem": 1}
     assert calls["get"] == {"dynamodb.GetItem": 1}

@@ -99,6 +99,19 @@ def test_each_operation_costs_the_pinned_units(stack: Stack) -> None:
             "rru": 50.0,
         },
     }
+    # 100 tasks in one request: 4 BatchWriteItem (25 each, no transaction: 1 WRU a task in the table and each
+    # index, as one by one) and 10 SendMessageBatch (billed as one request each); one API request, one invocation.
+    assert scenarios["one-time, created in bulk (100 per request)"] == {
+        "per_operation[0]": {
+            "calls": {"dynamodb.BatchWriteItem": 4, "sqs.SendMessageBatch": 10},
+            "wru": {"table": 100, "GSI1": 100, "GSI2": 100},
+            "sqs": 10,
+            "apigw": 1,
+            "lambda": {"api": 1},
+        },
+        "fire, 1 record": FIRE_ONE_TIME,
+        "fire, batch of 10": FIRE_ONE_TIME_BATCH,
+    }
     assert scenarios["one-time, EBS path (days ahead)"] == {
         "per_operation[0]": {
             "calls": {"dynamodb.PutItem": 1, "scheduler.CreateSchedule": 1},

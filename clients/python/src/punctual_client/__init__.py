@@ -21,13 +21,14 @@ from punctual_client.errors import (
     Unauthorized,
     Unavailable,
 )
-from punctual_client.models import Cancelled, FiredEvent, ItemError, ItemResult, Run, Task
+from punctual_client.models import Cancelled, CreatedItem, FiredEvent, ItemError, ItemResult, Run, Task
 
 __all__ = [
     "AsyncPaginator",
     "AsyncPunctual",
     "Cancelled",
     "Conflict",
+    "CreatedItem",
     "ErrorDetail",
     "FiredEvent",
     "Invalid",

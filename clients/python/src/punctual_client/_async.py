@@ -15,10 +15,11 @@ import httpx
 from punctual_client import _core
 from punctual_client._builder import TaskBuilder
 from punctual_client.errors import PunctualError
-from punctual_client.models import Cancelled, ItemResult, Run, Task
+from punctual_client.models import Cancelled, CreatedItem, ItemResult, Run, Task
 
 T = TypeVar("T")
 ItemResults = list[ItemResult]  # named here: the classes below have a method called list
+CreatedItems = list[CreatedItem]
 
 
 class AsyncPaginator(Generic[T]):
@@ -135,6 +136,11 @@ class AsyncTasks:
             results.extend(batch)
             if not _core.more_to_delete(batch):
                 return results
+
+    async def bulk_create(self, tasks: Sequence[Mapping[str, Any]]) -> CreatedItems:
+        """Up to 100 tasks in one request, each given as ``create``'s keyword arguments; one result per task,
+        in order (an invalid task fails alone: see ``CreatedItem.error``)."""
+        return await self._client.send(_core.bulk_create(tasks))
 
     async def bulk_reschedule(self, updates: Sequence[tuple[str, _core.Instant]]) -> ItemResults:
         return await self._client.send(_core.bulk_reschedule(updates))

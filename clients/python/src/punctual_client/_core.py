@@ -18,7 +18,7 @@ from urllib.parse import quote
 import httpx
 
 from punctual_client.errors import ErrorDetail, PunctualError, RateLimited, Unavailable, error_class
-from punctual_client.models import Cancelled, ItemResult, Run, Task
+from punctual_client.models import Cancelled, CreatedItem, ItemResult, Run, Task
 
 T = TypeVar("T")
 
@@ -28,6 +28,23 @@ DEFAULT_BACKOFF = 0.5  # seconds: the first retry waits up to this, each next on
 DEFAULT_MAX_BACKOFF = 20.0
 RETRY_STATUSES = frozenset({429, 503})
 BULK_DELETE_PAGE = 100  # a filtered bulk delete cancels at most this many tasks per call
+BULK_CREATE_MAX = 100  # tasks per POST /tasks/bulk
+CREATE_FIELDS = frozenset(
+    {
+        "at",
+        "in_",
+        "every",
+        "cron",
+        "timezone",
+        "start_at",
+        "end_at",
+        "name",
+        "message",
+        "metadata",
+        "misfire",
+        "idempotency_key",
+    }
+)
 
 USER_HEADER = "X-Punctual-User"
 SECRET_HEADER = "X-Punctual-Secret"
@@ -282,6 +299,39 @@ def create_task(
     misfire: str | None = None,
     idempotency_key: str | None = None,
 ) -> Call[Task]:
+    body = task_body(
+        at=at,
+        in_=in_,
+        every=every,
+        cron=cron,
+        timezone=timezone,
+        start_at=start_at,
+        end_at=end_at,
+        name=name,
+        message=message,
+        metadata=metadata,
+        misfire=misfire,
+    )
+    # Generated here, once: every retry of this call carries the same key, so it never makes two tasks.
+    key = idempotency_key or str(uuid.uuid4())
+    return Call("POST", "/tasks", _task, True, body=body, has_body=True, headers={IDEMPOTENCY_HEADER: key})
+
+
+def task_body(
+    *,
+    at: Instant | None = None,
+    in_: timedelta | None = None,
+    every: Every | None = None,
+    cron: str | None = None,
+    timezone: str | None = None,
+    start_at: Instant | None = None,
+    end_at: Instant | None = None,
+    name: str | None = None,
+    message: Any = None,
+    metadata: Mapping[str, str] | None = None,
+    misfire: str | None = None,
+) -> dict[str, Any]:
+    """The JSON body of one task to create (POST /tasks, or an item of POST /tasks/bulk)."""
     given = [
         label
         for label, value in (("at", at), ("in_", in_), ("every", every), ("cron", cron))
@@ -308,9 +358,28 @@ def create_task(
         body["message"] = message
     if metadata:
         body["metadata"] = dict(metadata)
-    # Generated here, once: every retry of this call carries the same key, so it never makes two tasks.
-    key = idempotency_key or str(uuid.uuid4())
-    return Call("POST", "/tasks", _task, True, body=body, has_body=True, headers={IDEMPOTENCY_HEADER: key})
+    return body
+
+
+def _created(data: Any) -> list[CreatedItem]:
+    return [CreatedItem.from_json(item) for item in data["results"]]
+
+
+def bulk_create(tasks: Sequence[Mapping[str, Any]]) -> Call[list[CreatedItem]]:
+    """Each of ``tasks`` holds ``create``'s keyword arguments. Every item gets an idempotency key (its own,
+    or one generated here once), so a retry of the request creates nothing twice."""
+    if not 1 <= len(tasks) <= BULK_CREATE_MAX:
+        raise ValueError(f"give 1 to {BULK_CREATE_MAX} tasks, got {len(tasks)}")
+    items = []
+    for index, fields in enumerate(tasks):
+        unknown = sorted(set(fields) - CREATE_FIELDS)
+        if unknown:
+            raise TypeError(f"tasks[{index}]: unknown task fields: {', '.join(unknown)}")
+        given = {key: value for key, value in fields.items() if key != "idempotency_key"}
+        item = task_body(**given)
+        item["idempotency_key"] = fields.get("idempotency_key") or str(uuid.uuid4())
+        items.append(item)
+    return Call("POST", "/tasks/bulk", _created, True, body={"tasks": items}, has_body=True)
 
 
 def get_task(task_id: str) -> Call[Task]:

@@ -140,21 +140,56 @@ class ItemResult:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ItemResult:
         task = data.get("task")
-        error = data.get("error")
         return cls(
             id=str(data["id"]),
             status_code=int(data["status_code"]),
             task=None if task is None else Task.from_json(task),
-            error=None
-            if error is None
-            else ItemError(
-                code=str(error.get("code", "")),
-                message=str(error.get("message", "")),
-                details=[
-                    ErrorDetail(str(d.get("field", "")), str(d.get("message", "")))
-                    for d in error.get("details") or []
-                ],
-            ),
+            error=_item_error(data.get("error")),
+        )
+
+
+def _item_error(error: dict[str, Any] | None) -> ItemError | None:
+    if error is None:
+        return None
+    return ItemError(
+        code=str(error.get("code", "")),
+        message=str(error.get("message", "")),
+        details=[
+            ErrorDetail(str(d.get("field", "")), str(d.get("message", "")))
+            for d in error.get("details") or []
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class CreatedItem:
+    """One item of a bulk create, at ``index`` in the request: ``status_code`` 201 (created), 200 (its
+    idempotency key was seen: the existing task) or the item's error status, with ``error``."""
+
+    index: int
+    status_code: int
+    id: str | None = None
+    task: Task | None = None
+    error: ItemError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status_code < 300
+
+    @property
+    def created(self) -> bool:
+        return self.status_code == 201
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CreatedItem:
+        task = data.get("task")
+        task_id = data.get("id")
+        return cls(
+            index=int(data["index"]),
+            status_code=int(data["status_code"]),
+            id=None if task_id is None else str(task_id),
+            task=None if task is None else Task.from_json(task),
+            error=_item_error(data.get("error")),
         )
 
 
