@@ -19,7 +19,7 @@ from punctual.domain.timefmt import format_instant, sortable
 from punctual.service.arming import Arming
 from punctual.service.commands import CreateTask, ScheduleInput
 from punctual.service.firing import FiringService
-from punctual.service.ports import NullMetrics, StorePage, TaskFilter
+from punctual.service.ports import IdempotentReplay, NullMetrics, StorePage, TaskFilter
 from punctual.service.runs import RunService
 from punctual.service.settings import ServiceSettings
 from punctual.service.tasks import TaskService
@@ -122,12 +122,13 @@ class FakeStore(_FailureInjection):
         self.tasks: dict[str, Task] = {}
         self.runs: dict[str, Run] = {}
         self.idempotency: dict[tuple[str, str], str] = {}
+        self.fingerprints: dict[tuple[str, str], str | None] = {}
 
     def fail_next(self, method: str, exc: BaseException, *, times: int = 1) -> None:
         self._queue_failure(method, exc, times)
 
     # --- tasks ---------------------------------------------------------------------------------
-    def create_task(self, task: Task) -> None:
+    def create_task(self, task: Task, *, request_fingerprint: str | None = None) -> None:
         self._enter("create_task")
         if task.id in self.tasks:
             raise AlreadyExistsError(f"task {task.id} exists")
@@ -136,12 +137,21 @@ class FakeStore(_FailureInjection):
             if reservation in self.idempotency:
                 raise AlreadyExistsError(f"idempotency key {task.idempotency_key!r} is reserved")
             self.idempotency[reservation] = task.id
+            self.fingerprints[reservation] = request_fingerprint
         self.tasks[task.id] = task
 
     def task_for_idempotency_key(self, context: Context, key: str) -> Task | None:
         self._enter("task_for_idempotency_key")
         task_id = self.idempotency.get((context.key, key))
         return None if task_id is None else self.tasks.get(task_id)
+
+    def idempotent_replay(self, context: Context, key: str) -> IdempotentReplay | None:
+        self._enter("idempotent_replay")
+        task_id = self.idempotency.get((context.key, key))
+        task = None if task_id is None else self.tasks.get(task_id)
+        if task is None:
+            return None
+        return IdempotentReplay(task, self.fingerprints.get((context.key, key)))
 
     def delete_task(self, task: Task) -> None:
         self._enter("delete_task")

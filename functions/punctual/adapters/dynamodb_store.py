@@ -34,7 +34,7 @@ from punctual.domain.errors import (
     ValidationError,
 )
 from punctual.domain.model import Context, Run, Task
-from punctual.service.ports import StorePage, TaskFilter
+from punctual.service.ports import IdempotentReplay, StorePage, TaskFilter
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -75,12 +75,12 @@ class DynamoDbTaskStore:
 
     # --- tasks -------------------------------------------------------------------------------------
 
-    def create_task(self, task: Task) -> None:
+    def create_task(self, task: Task, *, request_fingerprint: str | None = None) -> None:
         task_put = self._put(items.task_to_item(task, due_shards=self._due_shards), _ITEM_ABSENT)
         if task.idempotency_key is None:
             self._put_new(task_put, f"task {task.id} already exists")
             return
-        reservation = items.idempotency_item(task.context, task.idempotency_key, task.id)
+        reservation = items.idempotency_item(task.context, task.idempotency_key, task.id, request_fingerprint)
         codes = self._transact([{"Put": task_put}, {"Put": self._put(reservation, _ITEM_ABSENT)}])
         if codes is None:
             return
@@ -89,6 +89,10 @@ class DynamoDbTaskStore:
         raise AlreadyExistsError(f"task {task.id} already exists")
 
     def task_for_idempotency_key(self, context: Context, key: str) -> Task | None:
+        replay = self.idempotent_replay(context, key)
+        return None if replay is None else replay.task
+
+    def idempotent_replay(self, context: Context, key: str) -> IdempotentReplay | None:
         with aws_errors():
             response = self._client.get_item(
                 TableName=self._table,
@@ -98,7 +102,9 @@ class DynamoDbTaskStore:
         if "Item" not in response:
             return None
         task = self.get_task(items.idempotency_task_id(response["Item"]), consistent=True)
-        return task if task is not None and task.context == context else None
+        if task is None or task.context != context:
+            return None
+        return IdempotentReplay(task, items.idempotency_fingerprint(response["Item"]))
 
     def delete_task(self, task: Task) -> None:
         task_key = items.key_item(schema.task_key(task.id))

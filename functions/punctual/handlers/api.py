@@ -14,10 +14,8 @@ from punctual.handlers.coldstart import collector_paused
 with collector_paused():
     import base64
     import binascii
-    import dataclasses
     import functools
     import json
-    import re
     from collections.abc import Callable
     from http import HTTPStatus
     from typing import Any, TypeVar
@@ -42,7 +40,7 @@ with collector_paused():
     from punctual.handlers.observability import logger, metrics
     from punctual.handlers.openapi_document import DocumentedRoute, build_document
     from punctual.handlers.presenters import bulk_json, run_json, task_json
-    from punctual.handlers.request_inputs import Inputs, Param, read_inputs
+    from punctual.handlers.request_inputs import Inputs, Param, read_inputs, read_json_body
     from punctual.handlers.request_models import (
         BulkDeleteBody,
         BulkRescheduleBody,
@@ -51,6 +49,7 @@ with collector_paused():
         PipedreamSchedule,
         UpdateTaskBody,
     )
+    from punctual.handlers.route_table import RouteTable
     from punctual.service.commands import (
         BulkDelete,
         BulkReschedule,
@@ -79,7 +78,7 @@ http_errors.register(app)
 
 F = TypeVar("F", bound=Callable[..., Any])
 _ROUTES: list[DocumentedRoute] = []
-_PATTERNS: list[tuple[str, re.Pattern[str]]] = []
+_TABLE = RouteTable()
 
 
 def route(
@@ -96,9 +95,9 @@ def route(
 ) -> Callable[[F], F]:
     """Register a route: the function gets its path parameters and its validated inputs as keywords
     (``body`` for the body). ``answer`` names a model of handlers/response_models.py for the document.
-    (method, path) is remembered so a wrong method is a 405."""
+    (method, rule) is remembered so that a wrong method is a 405 and a path of no route's shape a 404."""
     inputs = Inputs(body=body, query=query, headers=headers)
-    _PATTERNS.append((method, re.compile("^" + re.sub(r"<\w+>", "[^/]+", rule) + "$")))
+    _TABLE.add(method, rule)
 
     def register(function: F) -> F:
         _ROUTES.append(DocumentedRoute(method, rule, function.__name__, summary, tag, answer, errors, inputs))
@@ -143,13 +142,10 @@ def _caller() -> Context:
     body=PipedreamSchedule,
 )
 def pipedream_schedule(body: PipedreamSchedule) -> Response[str]:
-    command = CreateTask(schedule=ScheduleInput(at=body.timestamp), message=body.message)
-    try:
-        task, _ = _punctual().tasks.create(_caller(), command)
-    except PunctualError as error:
-        # The service names the instant "at"; a Pipedream client sent it as "timestamp".
-        details = [ErrorDetail("timestamp", d.message) if d.field == "at" else d for d in error.details]
-        raise dataclasses.replace(error, details=details) from error
+    command = CreateTask(
+        schedule=ScheduleInput(at=body.timestamp, at_field="timestamp"), message=body.message
+    )
+    task, _ = _punctual().tasks.create(_caller(), command)
     return _json(
         HTTPStatus.OK,
         {
@@ -189,11 +185,10 @@ def pipedream_cancel(body: PipedreamCancel) -> Response[str]:
 )
 def pipedream_cancel_delete(task_id: str | None) -> Response[str]:
     if task_id is None:
-        raw = app.current_event.body
-        body = PipedreamCancel.model_validate_json(raw) if raw else None
-        if body is None:
+        document = read_json_body(app.current_event)
+        if document is None:
             raise ValidationError("id is required", [ErrorDetail("id", "this field is required")])
-        task_id = body.id
+        task_id = PipedreamCancel.model_validate(document).id
     return _cancelled(task_id)
 
 
@@ -309,10 +304,6 @@ def get_task(task_id: str) -> Response[str]:
     return _json(HTTPStatus.OK, task_json(_punctual().tasks.get(_caller(), task_id)))
 
 
-# PATCH fields whose explicit null means nothing (not "clear"): dropped from what the caller changes.
-_NULL_MEANS_ABSENT = frozenset({"at", "every", "cron", "paused", "misfire"})
-
-
 @route(
     "PATCH",
     "/tasks/<task_id>",
@@ -323,11 +314,7 @@ _NULL_MEANS_ABSENT = frozenset({"at", "every", "cron", "paused", "misfire"})
     body=UpdateTaskBody,
 )
 def update_task(task_id: str, body: UpdateTaskBody) -> Response[str]:
-    provided = frozenset(
-        name
-        for name in body.model_fields_set
-        if not (name in _NULL_MEANS_ABSENT and getattr(body, name) is None)
-    )
+    provided = frozenset(body.model_fields_set)
     command = UpdateTask(
         provided=provided,
         schedule=ScheduleInput(
@@ -426,19 +413,32 @@ def _openapi() -> str:
 
 @app.not_found
 def unknown_route(_: RouteNotFound) -> Response[str]:
+    """The path has a route's shape and the method is allowed (``misrouted`` let it through), but Powertools
+    would not route it: a path parameter holds a character no id has (a quote, NUL, a non-breaking space,
+    U+FFFD for bytes that were not UTF-8). No record has such an id."""
     path = app.current_event.path
-    allowed = sorted({method for method, pattern in _PATTERNS if pattern.match(path)})
-    if allowed:
-        error = PunctualError(
-            f"{app.current_event.http_method} is not allowed on {path}",
-            [ErrorDetail("method", f"allowed: {', '.join(allowed)}")],
-            code="method_not_allowed",
-        )
-        return _json(
-            HTTPStatus.METHOD_NOT_ALLOWED, http_errors.error_body(error), {"Allow": ", ".join(allowed)}
-        )
-    error = PunctualError(f"no route {path}", [ErrorDetail("path", "no such route")], code="route_not_found")
+    error = PunctualError(f"nothing at {path}", [ErrorDetail("path", "no such record")], code="not_found")
     return _json(HTTPStatus.NOT_FOUND, http_errors.error_body(error))
+
+
+def misrouted(event: dict[str, Any]) -> dict[str, Any] | None:
+    """A 404 for a path of no route's shape, a 405 (with ``Allow``) for a method its route does not take."""
+    path, method = str(event.get("path") or ""), str(event.get("httpMethod") or "").upper()
+    allowed = _TABLE.allowed(path)
+    if not allowed:
+        error = PunctualError(
+            f"no route {path}", [ErrorDetail("path", "no such route")], code="route_not_found"
+        )
+        return http_errors.proxy_error(error, HTTPStatus.NOT_FOUND)
+    if method in allowed:
+        return None
+    listed = ", ".join(sorted(allowed))
+    error = PunctualError(
+        f"{method} is not allowed on {path}",
+        [ErrorDetail("method", f"allowed: {listed}")],
+        code="method_not_allowed",
+    )
+    return http_errors.proxy_error(error, HTTPStatus.METHOD_NOT_ALLOWED, {"Allow": listed})
 
 
 # --- before routing ---------------------------------------------------------------------------------
@@ -502,6 +502,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     except PunctualError as error:  # the secret could not be read: Secrets Manager failed or throttled
         logger.warning("could not check the shared secret", reason=error.message)
         return http_errors.proxy_error(error)
+    refused = refused or misrouted(event)
     if refused is not None:
         logger.info("request refused before routing", status=refused["statusCode"])
         return refused

@@ -28,7 +28,7 @@ from punctual.domain.ids import occurrence_tracking_id
 from punctual.domain.model import LIVE_STATUSES, Context, Link, Schedule, ScheduleKind, Task, TaskStatus
 from punctual.domain.schedules import first_occurrence, parse_schedule
 from punctual.domain.timefmt import format_optional
-from punctual.service import inputs
+from punctual.service import idempotency, inputs
 from punctual.service.arming import Arming
 from punctual.service.commands import (
     BulkDelete,
@@ -68,8 +68,9 @@ def _armed_link(task: Task) -> Link | None:
     return None
 
 
-def _never_fires(schedule: Schedule) -> UnprocessableError:
+def _never_fires(schedule: Schedule, at_field: str = "at") -> UnprocessableError:
     field = "end_at" if schedule.end_at is not None else schedule.kind.value
+    field = at_field if field == "at" else field
     return UnprocessableError(
         "the schedule has no occurrence from now on", [ErrorDetail(field, "no occurrence left to fire")]
     )
@@ -101,7 +102,7 @@ class TaskService:
         schedule = self._parse(command.schedule, now)
         next_run_at = first_occurrence(schedule, now)
         if next_run_at is None:
-            raise _never_fires(schedule)
+            raise _never_fires(schedule, command.schedule.at_field)
         task = Task(
             id=self._ids.new_id(),
             context=context,
@@ -118,10 +119,11 @@ class TaskService:
             misfire=misfire,
             idempotency_key=idempotency_key,
         )
+        fingerprint = None if idempotency_key is None else idempotency.request_fingerprint(command)
         try:
-            self._store.create_task(task)
+            self._store.create_task(task, request_fingerprint=fingerprint)
         except AlreadyExistsError:
-            return self._replay(context, idempotency_key), False
+            return self._replay(context, idempotency_key, fingerprint), False
         link = Link(task.id, task.version, next_run_at)
         try:
             self._arming.arm(link, now)
@@ -133,17 +135,18 @@ class TaskService:
         self._metrics.count("scheduled")
         return task, True
 
-    def _replay(self, context: Context, idempotency_key: str | None) -> Task:
+    def _replay(self, context: Context, idempotency_key: str | None, fingerprint: str | None) -> Task:
         existing = None
         if idempotency_key is not None:
-            existing = self._store.task_for_idempotency_key(context, idempotency_key)
-        if existing is None:
+            existing = self._store.idempotent_replay(context, idempotency_key)
+        if existing is None or fingerprint is None:
             # The reservation exists but its task is gone (a create being compensated right now).
             raise ConflictError(
                 "a request with this idempotency key is in progress; retry shortly",
                 [ErrorDetail("idempotency_key", "in use")],
             )
-        return existing
+        idempotency.check_same_request(existing.request_fingerprint, fingerprint)
+        return existing.task
 
     def _compensate_create(self, task: Task) -> None:
         try:
@@ -418,4 +421,5 @@ class TaskService:
             end_at=given.end_at,
             now=now,
             limits=self._settings.limits,
+            at_field=given.at_field,
         )
