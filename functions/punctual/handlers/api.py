@@ -60,14 +60,18 @@ with collector_paused():
         TaskFilterInput,
         UpdateTask,
     )
+    from punctual.service.settings import ServiceSettings
 
 MAX_BODY_BYTES = 256 * 1024
 USER_HEADER = "X-Punctual-User"
 SECRET_HEADERS = ("X-Punctual-Secret", "x-pd-secret")  # the second is what Pipedream's own clients send
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 METADATA_QUERY_PREFIX = "metadata."
+MAX_PAGE_SIZE = ServiceSettings().max_page_size  # the document's bound on ?limit=; the service enforces it
 # Reachable without the shared secret: load balancer / uptime checks and API discovery.
 OPEN_PATHS = frozenset({"/health", "/openapi.json"})
+# API Gateway requires an API key on every route but these (infra/api.py).
+KEYLESS_PATHS = frozenset({"/health"})
 # Pipedream clients send the secret in the body.
 BODY_SECRET_PATHS = frozenset({"/schedule", "/cancel"})
 
@@ -92,6 +96,7 @@ def route(
     body: type[BaseModel] | None = None,
     query: tuple[Param, ...] = (),
     headers: tuple[Param, ...] = (),
+    also: tuple[tuple[int, str | None, str], ...] = (),
 ) -> Callable[[F], F]:
     """Register a route: the function gets its path parameters and its validated inputs as keywords
     (``body`` for the body). ``answer`` names a model of handlers/response_models.py for the document.
@@ -100,7 +105,20 @@ def route(
     _TABLE.add(method, rule)
 
     def register(function: F) -> F:
-        _ROUTES.append(DocumentedRoute(method, rule, function.__name__, summary, tag, answer, errors, inputs))
+        _ROUTES.append(
+            DocumentedRoute(
+                method,
+                rule,
+                function.__name__,
+                summary,
+                tag,
+                answer,
+                errors,
+                inputs,
+                rule in KEYLESS_PATHS,
+                also,
+            )
+        )
 
         def with_inputs(**path: str) -> Any:
             return function(**path, **read_inputs(app.current_event, inputs))
@@ -128,7 +146,8 @@ def _caller() -> Context:
     """The tenant is API Gateway's API key identity; ``X-Punctual-User`` narrows it to one user."""
     event = app.current_event
     tenant = event.request_context.identity.api_key_id or _punctual().env.DEFAULT_TENANT
-    return Context.of(tenant, event.headers.get(USER_HEADER) or None)
+    # An empty header is an invalid user, not an absent one (Context.of refuses it).
+    return Context.of(tenant, event.headers.get(USER_HEADER))
 
 
 # --- Pipedream-compatible ---------------------------------------------------------------------------
@@ -198,7 +217,10 @@ def pipedream_cancel_delete(task_id: str | None) -> Response[str]:
     "/tasks",
     summary="Create a task: once (at), by interval (every) or by cron",
     tag="tasks",
-    answer=(201, "TaskOut", "Created; 200 with the first task when the idempotency key was seen"),
+    answer=(201, "TaskOut", "Created"),
+    also=(
+        (200, "TaskOut", "The same request with an idempotency key already seen: the first task, unchanged"),
+    ),
     errors=(409, 413, 422),
     body=CreateTaskBody,
     headers=(Param("idempotency_header", alias=IDEMPOTENCY_HEADER, max_length=255),),
@@ -238,7 +260,7 @@ def create_task(body: CreateTaskBody, idempotency_header: str | None) -> Respons
     query=(
         Param("status", max_length=128),
         Param("name", max_length=256),
-        Param("limit", int),
+        Param("limit", int, ge=1, le=MAX_PAGE_SIZE),
         Param("cursor", max_length=4096),
     ),
 )
@@ -366,7 +388,7 @@ def run_now(task_id: str) -> Response[str]:
     tag="runs",
     answer=(200, "RunPageOut", "One page of runs"),
     errors=(404,),
-    query=(Param("limit", int), Param("cursor", max_length=4096)),
+    query=(Param("limit", int, ge=1, le=MAX_PAGE_SIZE), Param("cursor", max_length=4096)),
 )
 def list_runs(task_id: str, limit: int | None, cursor: str | None) -> Response[str]:
     page = _punctual().runs.history(_caller(), task_id, limit=limit, cursor=cursor)

@@ -35,6 +35,8 @@ class Param:
     alias: str | None = None
     min_length: int | None = None
     max_length: int | None = None
+    ge: int | None = None
+    le: int | None = None
 
     @property
     def request_name(self) -> str:
@@ -117,7 +119,9 @@ def _read_param(
 @functools.cache
 def _adapter(param: Param) -> pydantic.TypeAdapter[Any]:
     return pydantic.TypeAdapter(
-        param.annotated(pydantic.Field(min_length=param.min_length, max_length=param.max_length))
+        param.annotated(
+            pydantic.Field(min_length=param.min_length, max_length=param.max_length, ge=param.ge, le=param.le)
+        )
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
+from typing import Any
 
 import boto3
 import pytest
@@ -15,6 +16,9 @@ from punctual.adapters import dynamodb_schema
 from tests.integration.api.harness import REGION, Stack, install, make_stack
 
 TABLE_NAME = "punctual-fuzz"
+# Each operation's request count, from its report property "requests", for the summary line (shown when
+# the module runs in one process, as `make fuzz` does; under xdist the workers' counts stay with them).
+_requests: dict[str, int] = {}
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -41,3 +45,17 @@ def fuzz_stack() -> Iterator[Stack]:
                 yield stack
             finally:
                 bootstrap.use_app(None)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Runs in the controller too under xdist: workers' reports carry their user properties."""
+    if report.when == "teardown":
+        for name, value in report.user_properties:
+            if name == "requests":
+                _requests[report.nodeid] = int(value)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _requests:
+        total = sum(_requests.values())
+        terminalreporter.write_line(f"schemathesis: {total} requests over {len(_requests)} operations")

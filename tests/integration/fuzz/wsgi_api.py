@@ -3,6 +3,10 @@
 The request goes through the same translation ``punctual dev`` applies (local/gateway.py: ``proxy_event`` in,
 ``http_response`` out), so what is fuzzed here is the handler exactly as API Gateway would call it, without
 a socket. The path arrives percent-decoded, as uvicorn and API Gateway hand it over.
+
+API Gateway's key check (``apiKeyRequired`` on every route but ``GET /health``, infra/api.py) is played
+here as on AWS: a missing or unknown ``x-api-key`` is its 403 ``{"message": "Forbidden"}`` before the
+handler runs. ``punctual dev`` accepts any key and none, so this is where the document's security is tested.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from punctual.handlers import api
-from punctual.local.gateway import http_response, proxy_event
+from punctual.local.gateway import gateway_error, http_response, proxy_event
 
 from tests.integration.api.harness import FakeLambdaContext
 
@@ -21,10 +25,14 @@ from tests.integration.api.harness import FakeLambdaContext
 _UNPREFIXED_HEADERS = {"CONTENT_TYPE": "Content-Type", "CONTENT_LENGTH": "Content-Length"}
 
 
+KEYLESS_PATHS = frozenset({"/health", "/health/"})
+
+
 class WsgiApi:
     """Counts the requests it answered and the statuses, for the test's report."""
 
-    def __init__(self) -> None:
+    def __init__(self, api_keys: frozenset[str]) -> None:
+        self.api_keys = api_keys
         self.requests = 0
         self.statuses: dict[int, int] = {}
 
@@ -39,7 +47,10 @@ class WsgiApi:
             headers=_headers(environ),
             body=body,
         )
-        status, headers, payload = http_response(api.handler(event, FakeLambdaContext()))
+        if event["path"] not in KEYLESS_PATHS and environ.get("HTTP_X_API_KEY") not in self.api_keys:
+            status, headers, payload = gateway_error(403, "Forbidden")
+        else:
+            status, headers, payload = http_response(api.handler(event, FakeLambdaContext()))
         self.requests += 1
         self.statuses[status] = self.statuses.get(status, 0) + 1
         start_response(f"{status} {_phrase(status)}", headers)
