@@ -32,6 +32,7 @@ ERROR_DESCRIPTIONS = {
 }
 # Every route can answer these: 405 before routing, 413 before reading any body.
 ALWAYS = (400, 401, 405, 413, 429, 503)
+SERVICE_TAG = "service"
 # The header that narrows the caller's tenant to one user (domain/model.py Context.of checks it).
 USER_PARAMETER = {
     "name": "X-Punctual-User",
@@ -87,6 +88,8 @@ def build_document(routes: Sequence[DocumentedRoute]) -> str:
         )
     )
     open_operations = {(_openapi_path(route.rule), route.method.lower()) for route in routes if route.open}
+    # The service routes (/health, /openapi.json) read no caller, so no user either.
+    caller_operations = {(_openapi_path(r.rule), r.method.lower()) for r in routes if r.tag != SERVICE_TAG}
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
             # Powertools documents its own 422 validation body on every route; ours are 400s with ErrorOut.
@@ -95,7 +98,7 @@ def build_document(routes: Sequence[DocumentedRoute]) -> str:
                 del operation["responses"]["422"]
             if (path, method) in open_operations:
                 operation["security"] = []
-            else:
+            if (path, method) in caller_operations:
                 operation.setdefault("parameters", []).append(USER_PARAMETER)
     schemas = document.get("components", {}).get("schemas", {})
     for name in ("HTTPValidationError", "ValidationError"):
