@@ -3,7 +3,7 @@
 Every built-in check runs (schemathesis' default is all of them): no 5xx, every status, header, content type
 and body as documented, schema-invalid input refused, a missing or wrong API key refused (API Gateway's
 part, played by ``WsgiApi``), 405 with ``Allow`` for undocumented methods. Generation is derandomized, so a
-run is repeatable; ``PUNCTUAL_FUZZ_EXAMPLES`` raises the count for ``make fuzz``.
+run is repeatable; ``make fuzz`` raises the count (``PUNCTUAL_FUZZ_EXAMPLES``) and may change the seed.
 """
 
 from __future__ import annotations
@@ -24,6 +24,9 @@ API_KEY = "fuzz-key"
 # 13 operations with inputs x 160 examples: at least 2,080 requests per run of the suite (the issue asks for
 # 2,000); each such operation is held to EXAMPLES requests (probes and replays add more).
 EXAMPLES = int(os.environ.get("PUNCTUAL_FUZZ_EXAMPLES", "160"))
+# `make fuzz FUZZ_SEED=n` explores other inputs, repeatably (pytest --hypothesis-seed=n); the suite's runs
+# are derandomized: the same requests every time.
+DERANDOMIZE = "PUNCTUAL_FUZZ_SEED" not in os.environ
 WITHOUT_INPUTS = frozenset({"GET /health"})  # hypothesis runs out of distinct requests long before
 # positive_data_acceptance: the document states shapes; what values mean is the service's to judge (a cron
 # expression, an instant beyond the horizon, exactly one of at/every/cron, a signed cursor, a status
@@ -31,7 +34,7 @@ WITHOUT_INPUTS = frozenset({"GET /health"})  # hypothesis runs out of distinct r
 CONFIG = SchemathesisConfig.from_str(
     f"""
 [generation]
-deterministic = true
+deterministic = {"true" if DERANDOMIZE else "false"}
 
 [auth.openapi.apiKey]
 api_key = "{API_KEY}"
@@ -60,6 +63,6 @@ def _counted(fuzz_stack: Stack, request: pytest.FixtureRequest) -> Iterator[None
 
 
 @schema.parametrize()
-@settings(max_examples=EXAMPLES, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=EXAMPLES, derandomize=DERANDOMIZE, deadline=None, suppress_health_check=list(HealthCheck))
 def test_the_api_conforms_to_its_document(case: Case) -> None:
     case.call_and_validate()
