@@ -115,8 +115,8 @@ def route(
                 answer,
                 errors,
                 inputs,
-                rule in KEYLESS_PATHS,
-                also,
+                open=rule in KEYLESS_PATHS,
+                also=also,
             )
         )
 
