@@ -18,7 +18,7 @@ from tests.integration.api.harness import REGION, Stack, install, make_stack
 TABLE_NAME = "punctual-fuzz"
 # Each operation's request count, from its report property "requests", for the summary line (shown when
 # the module runs in one process, as `make fuzz` does; under xdist the workers' counts stay with them).
-_requests: dict[str, int] = {}
+_requests: list[int] = []  # one entry per operation (they share one node id)
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -52,10 +52,10 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if report.when == "teardown":
         for name, value in report.user_properties:
             if name == "requests":
-                _requests[report.nodeid] = int(value)
+                _requests.append(int(value))
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if _requests:
-        total = sum(_requests.values())
+        total = sum(_requests)
         terminalreporter.write_line(f"schemathesis: {total} requests over {len(_requests)} operations")

@@ -63,6 +63,8 @@ def _counted(fuzz_stack: Stack, request: pytest.FixtureRequest) -> Iterator[None
 
 
 @schema.parametrize()
-@settings(max_examples=EXAMPLES, derandomize=DERANDOMIZE, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=EXAMPLES, derandomize=DERANDOMIZE, deadline=None, suppress_health_check=list(HealthCheck)
+)
 def test_the_api_conforms_to_its_document(case: Case) -> None:
     case.call_and_validate()
