@@ -48,7 +48,8 @@ def fuzz_stack() -> Iterator[Stack]:
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    """Runs in the controller too under xdist: workers' reports carry their user properties."""
+    """Each operation's count (its teardown report carries it). Under xdist the controller never loads this
+    conftest, so the summary line shows only in one-process runs such as `make fuzz`."""
     if report.when == "teardown":
         for name, value in report.user_properties:
             if name == "requests":
