@@ -13,7 +13,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(shell command -v $(PYTHON))
 
-.PHONY: help install dev test lint typecheck unit simulate synth cfn-lint bench clean
+.PHONY: help install dev test lint typecheck unit simulate fuzz synth cfn-lint bench clean
 
 help:
 	@echo "make dev    install everything, then start punctual dev (API on 127.0.0.1:8000)"
@@ -21,6 +21,7 @@ help:
 	@echo "make synth  synthesize the CDK app to cdk.out/ (-e STAGE=prod for another stage)"
 	@echo "make bench  run the benchmarks under bench/"
 	@echo "make simulate SEED=1 STEPS=100000 [SEEDS=4]  a long simulation campaign (replays a failing seed)"
+	@echo "make fuzz [FUZZ_EXAMPLES=1000] [FUZZ_SEED=n]  a long schemathesis campaign against the API in-process"
 
 # uv itself is pinned and installed into .tools/, so a fresh machine needs only python3, pip and node.
 $(UV):
@@ -56,6 +57,14 @@ STEPS ?= 100000
 SEEDS ?= 1
 simulate: install
 	PYTHONPATH=. $(BIN)/python -m tests.simulation --seed $(SEED) --steps $(STEPS) --seeds $(SEEDS)
+
+# The suite runs 160 derandomized examples per operation; this runs more, in one process (for the summary
+# line of requests), with another seed when FUZZ_SEED is given.
+FUZZ_EXAMPLES ?= 1000
+FUZZ_SEED ?=
+fuzz: install
+	PUNCTUAL_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(if $(FUZZ_SEED),PUNCTUAL_FUZZ_SEED=$(FUZZ_SEED)) \
+	  $(BIN)/pytest tests/integration/fuzz -q -p no:xdist $(if $(FUZZ_SEED),--hypothesis-seed=$(FUZZ_SEED))
 
 STAGE ?= dev
 STAGES := dev prod

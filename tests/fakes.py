@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict, deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,7 +20,7 @@ from punctual.domain.timefmt import format_instant, sortable
 from punctual.service.arming import Arming
 from punctual.service.commands import CreateTask, ScheduleInput
 from punctual.service.firing import FiringService
-from punctual.service.ports import NullMetrics, StorePage, TaskFilter
+from punctual.service.ports import IdempotentReplay, NullMetrics, StorePage, TaskFilter
 from punctual.service.runs import RunService
 from punctual.service.settings import ServiceSettings
 from punctual.service.tasks import TaskService
@@ -124,16 +124,17 @@ class FakeStore(_FailureInjection):
         self.runs: dict[str, Run] = {}
         self.idempotency: dict[tuple[str, str], str] = {}
         self._task_failures: deque[Exception] = deque()
+        self.fingerprints: dict[tuple[str, str], str | None] = {}
 
     def fail_next(self, method: str, exc: BaseException, *, times: int = 1) -> None:
         self._queue_failure(method, exc, times)
 
     # --- tasks ---------------------------------------------------------------------------------
-    def create_task(self, task: Task) -> None:
+    def create_task(self, task: Task, *, request_fingerprint: str | None = None) -> None:
         self._enter("create_task")
-        self._create(task)
+        self._create(task, request_fingerprint)
 
-    def _create(self, task: Task) -> None:
+    def _create(self, task: Task, request_fingerprint: str | None) -> None:
         if task.id in self.tasks:
             raise AlreadyExistsError(f"task {task.id} exists")
         if task.idempotency_key is not None:
@@ -141,6 +142,7 @@ class FakeStore(_FailureInjection):
             if reservation in self.idempotency:
                 raise AlreadyExistsError(f"idempotency key {task.idempotency_key!r} is reserved")
             self.idempotency[reservation] = task.id
+            self.fingerprints[reservation] = request_fingerprint
         self.tasks[task.id] = task
 
     def fail_tasks(self, exc: Exception, *, times: int = 1) -> None:
@@ -148,7 +150,9 @@ class FakeStore(_FailureInjection):
         is written); ``fail_next("create_tasks", exc)`` fails the whole call instead."""
         self._task_failures.extend([exc] * times)
 
-    def create_tasks(self, tasks: Sequence[Task]) -> list[Exception | None]:
+    def create_tasks(
+        self, tasks: Sequence[Task], *, request_fingerprints: Mapping[str, str] | None = None
+    ) -> list[Exception | None]:
         """One call; each task is created as ``create_task`` would, or fails alone (``fail_tasks``)."""
         self._enter("create_tasks")
         outcomes: list[Exception | None] = []
@@ -157,7 +161,7 @@ class FakeStore(_FailureInjection):
                 outcomes.append(self._task_failures.popleft())
                 continue
             try:
-                self._create(task)
+                self._create(task, (request_fingerprints or {}).get(task.id))
             except AlreadyExistsError as error:
                 outcomes.append(error)
             else:
@@ -168,6 +172,14 @@ class FakeStore(_FailureInjection):
         self._enter("task_for_idempotency_key")
         task_id = self.idempotency.get((context.key, key))
         return None if task_id is None else self.tasks.get(task_id)
+
+    def idempotent_replay(self, context: Context, key: str) -> IdempotentReplay | None:
+        self._enter("idempotent_replay")
+        task_id = self.idempotency.get((context.key, key))
+        task = None if task_id is None else self.tasks.get(task_id)
+        if task is None:
+            return None
+        return IdempotentReplay(task, self.fingerprints.get((context.key, key)))
 
     def delete_task(self, task: Task) -> None:
         self._enter("delete_task")

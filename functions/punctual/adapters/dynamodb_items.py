@@ -35,6 +35,8 @@ ENTITY = "entity"
 TASK_ENTITY = "task"
 RUN_ENTITY = "run"
 IDEMPOTENCY_ENTITY = "idempotency"
+# On an idempotency reservation: the SHA-256 of the create request it was made for (service/idempotency.py).
+REQUEST_FINGERPRINT = "request_fingerprint"
 RUN_STATUS = "run_status"
 MESSAGE_ENTITY = "message"
 # A message longer than this lives in its own item, written at create and when a PATCH changes it, and
@@ -257,21 +259,30 @@ def item_to_run(item: Mapping[str, Any]) -> Run:
     )
 
 
-def idempotency_item(context: Context, key: str, task_id: str) -> Item:
-    return encode(
-        {
-            **schema.idempotency_key(context.key, key),
-            ENTITY: IDEMPOTENCY_ENTITY,
-            "task_id": task_id,
-            "tenant": context.tenant,
-            "user": context.user,
-            "idempotency_key": key,
-        }
-    )
+def idempotency_item(
+    context: Context, key: str, task_id: str, request_fingerprint: str | None = None
+) -> Item:
+    values: dict[str, Any] = {
+        **schema.idempotency_key(context.key, key),
+        ENTITY: IDEMPOTENCY_ENTITY,
+        "task_id": task_id,
+        "tenant": context.tenant,
+        "user": context.user,
+        "idempotency_key": key,
+    }
+    if request_fingerprint is not None:
+        values[REQUEST_FINGERPRINT] = request_fingerprint
+    return encode(values)
 
 
 def idempotency_task_id(item: Mapping[str, Any]) -> str:
     return str(decode(item)["task_id"])
+
+
+def idempotency_fingerprint(item: Mapping[str, Any]) -> str | None:
+    """None for a reservation written before fingerprints were kept."""
+    value = decode(item).get(REQUEST_FINGERPRINT)
+    return None if value is None else str(value)
 
 
 def key_item(key: Mapping[str, str]) -> Item:

@@ -37,7 +37,7 @@ from punctual.domain.errors import (
     ValidationError,
 )
 from punctual.domain.model import Context, Run, Task
-from punctual.service.ports import StorePage, TaskFilter
+from punctual.service.ports import IdempotentReplay, StorePage, TaskFilter
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -80,7 +80,7 @@ class DynamoDbTaskStore:
 
     # --- tasks -------------------------------------------------------------------------------------
 
-    def create_task(self, task: Task) -> None:
+    def create_task(self, task: Task, *, request_fingerprint: str | None = None) -> None:
         # A message kept apart is written first, once: the task item (written last) is what makes the task
         # exist, so a failed create leaves at most an unreachable message item, which is then removed.
         text = items.message_text(task.message)
@@ -89,18 +89,18 @@ class DynamoDbTaskStore:
             message_put = self._put(items.message_item(task.id, text), _ITEM_ABSENT)
             self._put_new(message_put, f"task {task.id} already exists")
         try:
-            self._create_task_item(task)
+            self._create_task_item(task, request_fingerprint)
         except AlreadyExistsError:
             if apart:
                 self._delete_message(task.id)
             raise
 
-    def _create_task_item(self, task: Task) -> None:
+    def _create_task_item(self, task: Task, request_fingerprint: str | None) -> None:
         task_put = self._put(items.task_to_item(task, due_shards=self._due_shards), _ITEM_ABSENT)
         if task.idempotency_key is None:
             self._put_new(task_put, f"task {task.id} already exists")
             return
-        reservation = items.idempotency_item(task.context, task.idempotency_key, task.id)
+        reservation = items.idempotency_item(task.context, task.idempotency_key, task.id, request_fingerprint)
         codes = self._transact([{"Put": task_put}, {"Put": self._put(reservation, _ITEM_ABSENT)}])
         if codes is None:
             return
@@ -108,7 +108,9 @@ class DynamoDbTaskStore:
             raise AlreadyExistsError(f"idempotency key {task.idempotency_key!r} is already used")
         raise AlreadyExistsError(f"task {task.id} already exists")
 
-    def create_tasks(self, tasks: Sequence[Task]) -> list[Exception | None]:
+    def create_tasks(
+        self, tasks: Sequence[Task], *, request_fingerprints: Mapping[str, str] | None = None
+    ) -> list[Exception | None]:
         """A task with an idempotency key goes through ``create_task``'s transaction (the reservation needs
         its condition); the others are put with BatchWriteItem, 25 items a request, without a condition (a
         new task's id is fresh: nothing can be there). Items DynamoDB leaves unprocessed are retried a few
@@ -120,7 +122,7 @@ class DynamoDbTaskStore:
                 batched.append((position, task))
                 continue
             try:
-                self.create_task(task)
+                self.create_task(task, request_fingerprint=(request_fingerprints or {}).get(task.id))
             except (AlreadyExistsError, PunctualError) as error:
                 outcomes[position] = error
             else:
@@ -184,6 +186,10 @@ class DynamoDbTaskStore:
             logger.warning("could not remove the partly written task %s", task.id, exc_info=True)
 
     def task_for_idempotency_key(self, context: Context, key: str) -> Task | None:
+        replay = self.idempotent_replay(context, key)
+        return None if replay is None else replay.task
+
+    def idempotent_replay(self, context: Context, key: str) -> IdempotentReplay | None:
         with aws_errors():
             response = self._client.get_item(
                 TableName=self._table,
@@ -193,7 +199,9 @@ class DynamoDbTaskStore:
         if "Item" not in response:
             return None
         task = self.get_task(items.idempotency_task_id(response["Item"]), consistent=True)
-        return task if task is not None and task.context == context else None
+        if task is None or task.context != context:
+            return None
+        return IdempotentReplay(task, items.idempotency_fingerprint(response["Item"]))
 
     def delete_task(self, task: Task) -> None:
         task_key = items.key_item(schema.task_key(task.id))

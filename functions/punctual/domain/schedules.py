@@ -55,10 +55,12 @@ def parse_schedule(
     end_at: str | None,
     now: datetime,
     limits: ScheduleLimits,
+    at_field: str = "at",
 ) -> Schedule:
     """Validate the caller's schedule fields and build a Schedule (raises ValidationError 400 for malformed
     input, UnprocessableError 422 for well-formed but unacceptable input, each with ErrorDetail per field).
-    For `every`, the anchor is start_at if given, else ``now`` (whole seconds) plus one interval."""
+    For `every`, the anchor is start_at if given, else ``now`` (whole seconds) plus one interval.
+    ``at_field`` is what the caller called the instant (Pipedream's ``/schedule`` says ``timestamp``)."""
     kind = _kind(at=at, every=every, cron=cron)
     zone = load_zone(timezone)
     zone_name = zone.key
@@ -71,12 +73,12 @@ def parse_schedule(
                 "start_at and end_at apply only to recurring schedules (every or cron)",
                 [ErrorDetail(name, "only allowed with every or cron, not with at") for name in fields],
             )
-        instant = parse_instant(at, "at", zone=zone)
+        instant = parse_instant(at, at_field, zone=zone)
         if instant > now + limits.horizon:
             raise UnprocessableError(
-                f"at is more than {_describe(limits.horizon)} ahead; the latest allowed is "
+                f"{at_field} is more than {_describe(limits.horizon)} ahead; the latest allowed is "
                 f"{format_instant(now + limits.horizon)}",
-                [ErrorDetail("at", f"must be at most {_describe(limits.horizon)} from now")],
+                [ErrorDetail(at_field, f"must be at most {_describe(limits.horizon)} from now")],
             )
         return Schedule(kind=kind, at=instant, timezone=zone_name)
 

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, tzinfo
 
 from punctual.domain.errors import ErrorDetail, ValidationError
+
+# RFC 3339 date-time, with the seconds and the offset optional (no offset: UTC, or the task's timezone).
+# ``datetime.fromisoformat`` alone also takes any character as the separator (a non-breaking space) and
+# offsets with seconds (``-23:59:59.999999``), which no other ISO-8601 reader agrees on.
+INSTANT_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?([Zz]|[+-][0-9]{2}:[0-9]{2})?$"
+_INSTANT = re.compile(INSTANT_PATTERN)
 
 
 def parse_instant(text: object, field: str, *, zone: tzinfo | None = None) -> datetime:
@@ -16,8 +23,10 @@ def parse_instant(text: object, field: str, *, zone: tzinfo | None = None) -> da
             f"{field} must be an ISO-8601 timestamp string",
             [ErrorDetail(field, "expected an ISO-8601 timestamp such as 2026-12-01T09:00:00Z")],
         )
-    raw = text.strip()
+    raw = text
     try:
+        if not _INSTANT.match(raw):
+            raise ValueError(raw)
         parsed = datetime.fromisoformat(raw[:-1] + "+00:00" if raw.endswith(("Z", "z")) else raw)
     except ValueError:
         raise ValidationError(

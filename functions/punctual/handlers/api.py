@@ -14,10 +14,8 @@ from punctual.handlers.coldstart import collector_paused
 with collector_paused():
     import base64
     import binascii
-    import dataclasses
     import functools
     import json
-    import re
     from collections.abc import Callable
     from http import HTTPStatus
     from typing import Any, TypeVar
@@ -43,7 +41,7 @@ with collector_paused():
     from punctual.handlers.observability import logger, metrics
     from punctual.handlers.openapi_document import DocumentedRoute, build_document
     from punctual.handlers.presenters import bulk_create_json, bulk_json, run_json, task_json
-    from punctual.handlers.request_inputs import Inputs, Param, read_inputs
+    from punctual.handlers.request_inputs import Inputs, Param, read_inputs, read_json_body
     from punctual.handlers.request_models import (
         BulkCreateBody,
         BulkDeleteBody,
@@ -53,6 +51,7 @@ with collector_paused():
         PipedreamSchedule,
         UpdateTaskBody,
     )
+    from punctual.handlers.route_table import RouteTable
     from punctual.service.commands import (
         BulkCreate,
         BulkDelete,
@@ -64,6 +63,7 @@ with collector_paused():
         TaskFilterInput,
         UpdateTask,
     )
+    from punctual.service.settings import ServiceSettings
 
 MAX_BODY_BYTES = 256 * 1024
 # POST /tasks/bulk carries up to 100 tasks: four times the single limit (each task's message still has its own
@@ -74,8 +74,11 @@ USER_HEADER = "X-Punctual-User"
 SECRET_HEADERS = ("X-Punctual-Secret", "x-pd-secret")  # the second is what Pipedream's own clients send
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 METADATA_QUERY_PREFIX = "metadata."
+MAX_PAGE_SIZE = ServiceSettings().max_page_size  # the document's bound on ?limit=; the service enforces it
 # Reachable without the shared secret: load balancer / uptime checks and API discovery.
 OPEN_PATHS = frozenset({"/health", "/openapi.json"})
+# API Gateway requires an API key on every route but these (infra/api.py).
+KEYLESS_PATHS = frozenset({"/health"})
 # Pipedream clients send the secret in the body.
 BODY_SECRET_PATHS = frozenset({"/schedule", "/cancel"})
 
@@ -86,7 +89,7 @@ http_errors.register(app)
 
 F = TypeVar("F", bound=Callable[..., Any])
 _ROUTES: list[DocumentedRoute] = []
-_PATTERNS: list[tuple[str, re.Pattern[str]]] = []
+_TABLE = RouteTable()
 
 
 def route(
@@ -100,15 +103,29 @@ def route(
     body: type[BaseModel] | None = None,
     query: tuple[Param, ...] = (),
     headers: tuple[Param, ...] = (),
+    also: tuple[tuple[int, str | None, str], ...] = (),
 ) -> Callable[[F], F]:
     """Register a route: the function gets its path parameters and its validated inputs as keywords
     (``body`` for the body). ``answer`` names a model of handlers/response_models.py for the document.
-    (method, path) is remembered so a wrong method is a 405."""
+    (method, rule) is remembered so that a wrong method is a 405 and a path of no route's shape a 404."""
     inputs = Inputs(body=body, query=query, headers=headers)
-    _PATTERNS.append((method, re.compile("^" + re.sub(r"<\w+>", "[^/]+", rule) + "$")))
+    _TABLE.add(method, rule)
 
     def register(function: F) -> F:
-        _ROUTES.append(DocumentedRoute(method, rule, function.__name__, summary, tag, answer, errors, inputs))
+        _ROUTES.append(
+            DocumentedRoute(
+                method,
+                rule,
+                function.__name__,
+                summary,
+                tag,
+                answer,
+                errors,
+                inputs,
+                open=rule in KEYLESS_PATHS,
+                also=also,
+            )
+        )
 
         def with_inputs(**path: str) -> Any:
             return function(**path, **read_inputs(app.current_event, inputs))
@@ -136,7 +153,8 @@ def _caller() -> Context:
     """The tenant is API Gateway's API key identity; ``X-Punctual-User`` narrows it to one user."""
     event = app.current_event
     tenant = event.request_context.identity.api_key_id or _punctual().env.DEFAULT_TENANT
-    return Context.of(tenant, event.headers.get(USER_HEADER) or None)
+    # An empty header is an invalid user, not an absent one (Context.of refuses it).
+    return Context.of(tenant, event.headers.get(USER_HEADER))
 
 
 # --- Pipedream-compatible ---------------------------------------------------------------------------
@@ -150,13 +168,10 @@ def _caller() -> Context:
     body=PipedreamSchedule,
 )
 def pipedream_schedule(body: PipedreamSchedule) -> Response[str]:
-    command = CreateTask(schedule=ScheduleInput(at=body.timestamp), message=body.message)
-    try:
-        task, _ = _punctual().tasks.create(_caller(), command)
-    except PunctualError as error:
-        # The service names the instant "at"; a Pipedream client sent it as "timestamp".
-        details = [ErrorDetail("timestamp", d.message) if d.field == "at" else d for d in error.details]
-        raise dataclasses.replace(error, details=details) from error
+    command = CreateTask(
+        schedule=ScheduleInput(at=body.timestamp, at_field="timestamp"), message=body.message
+    )
+    task, _ = _punctual().tasks.create(_caller(), command)
     return _json(
         HTTPStatus.OK,
         {
@@ -196,11 +211,10 @@ def pipedream_cancel(body: PipedreamCancel) -> Response[str]:
 )
 def pipedream_cancel_delete(task_id: str | None) -> Response[str]:
     if task_id is None:
-        raw = app.current_event.body
-        body = PipedreamCancel.model_validate_json(raw) if raw else None
-        if body is None:
+        document = read_json_body(app.current_event)
+        if document is None:
             raise ValidationError("id is required", [ErrorDetail("id", "this field is required")])
-        task_id = body.id
+        task_id = PipedreamCancel.model_validate(document).id
     return _cancelled(task_id)
 
 
@@ -210,7 +224,10 @@ def pipedream_cancel_delete(task_id: str | None) -> Response[str]:
     "/tasks",
     summary="Create a task: once (at), by interval (every) or by cron",
     tag="tasks",
-    answer=(201, "TaskOut", "Created; 200 with the first task when the idempotency key was seen"),
+    answer=(201, "TaskOut", "Created"),
+    also=(
+        (200, "TaskOut", "The same request with an idempotency key already seen: the first task, unchanged"),
+    ),
     errors=(409, 413, 422),
     body=CreateTaskBody,
     headers=(Param("idempotency_header", alias=IDEMPOTENCY_HEADER, max_length=255),),
@@ -258,14 +275,9 @@ def bulk_create(body: BulkCreateBody) -> Response[str]:
     return _json(HTTPStatus.OK, bulk_create_json(_punctual().tasks.create_many(_caller(), command)))
 
 
-def _bulk_item(item: Any) -> CreateTask | PunctualError:
+def _bulk_item(item: dict[str, Any]) -> CreateTask | PunctualError:
     """One item read as POST /tasks reads its body; an unreadable one becomes its own 400, fields named
     within the item."""
-    if not isinstance(item, dict):
-        return ValidationError(
-            "each task must be a JSON object",
-            [ErrorDetail("task", "expected an object like POST /tasks's body")],
-        )
     try:
         body = CreateTaskBody.model_validate(item)
     except pydantic.ValidationError as error:
@@ -284,7 +296,7 @@ def _bulk_item(item: Any) -> CreateTask | PunctualError:
     query=(
         Param("status", max_length=128),
         Param("name", max_length=256),
-        Param("limit", int),
+        Param("limit", int, ge=1, le=MAX_PAGE_SIZE),
         Param("cursor", max_length=4096),
     ),
 )
@@ -350,10 +362,6 @@ def get_task(task_id: str) -> Response[str]:
     return _json(HTTPStatus.OK, task_json(_punctual().tasks.get(_caller(), task_id)))
 
 
-# PATCH fields whose explicit null means nothing (not "clear"): dropped from what the caller changes.
-_NULL_MEANS_ABSENT = frozenset({"at", "every", "cron", "paused", "misfire"})
-
-
 @route(
     "PATCH",
     "/tasks/<task_id>",
@@ -364,11 +372,7 @@ _NULL_MEANS_ABSENT = frozenset({"at", "every", "cron", "paused", "misfire"})
     body=UpdateTaskBody,
 )
 def update_task(task_id: str, body: UpdateTaskBody) -> Response[str]:
-    provided = frozenset(
-        name
-        for name in body.model_fields_set
-        if not (name in _NULL_MEANS_ABSENT and getattr(body, name) is None)
-    )
+    provided = frozenset(body.model_fields_set)
     command = UpdateTask(
         provided=provided,
         schedule=ScheduleInput(
@@ -420,7 +424,7 @@ def run_now(task_id: str) -> Response[str]:
     tag="runs",
     answer=(200, "RunPageOut", "One page of runs"),
     errors=(404,),
-    query=(Param("limit", int), Param("cursor", max_length=4096)),
+    query=(Param("limit", int, ge=1, le=MAX_PAGE_SIZE), Param("cursor", max_length=4096)),
 )
 def list_runs(task_id: str, limit: int | None, cursor: str | None) -> Response[str]:
     page = _punctual().runs.history(_caller(), task_id, limit=limit, cursor=cursor)
@@ -467,19 +471,32 @@ def _openapi() -> str:
 
 @app.not_found
 def unknown_route(_: RouteNotFound) -> Response[str]:
+    """The path has a route's shape and the method is allowed (``misrouted`` let it through), but Powertools
+    would not route it: a path parameter holds a character no id has (a quote, NUL, a non-breaking space,
+    U+FFFD for bytes that were not UTF-8). No record has such an id."""
     path = app.current_event.path
-    allowed = sorted({method for method, pattern in _PATTERNS if pattern.match(path)})
-    if allowed:
-        error = PunctualError(
-            f"{app.current_event.http_method} is not allowed on {path}",
-            [ErrorDetail("method", f"allowed: {', '.join(allowed)}")],
-            code="method_not_allowed",
-        )
-        return _json(
-            HTTPStatus.METHOD_NOT_ALLOWED, http_errors.error_body(error), {"Allow": ", ".join(allowed)}
-        )
-    error = PunctualError(f"no route {path}", [ErrorDetail("path", "no such route")], code="route_not_found")
+    error = PunctualError(f"nothing at {path}", [ErrorDetail("path", "no such record")], code="not_found")
     return _json(HTTPStatus.NOT_FOUND, http_errors.error_body(error))
+
+
+def misrouted(event: dict[str, Any]) -> dict[str, Any] | None:
+    """A 404 for a path of no route's shape, a 405 (with ``Allow``) for a method its route does not take."""
+    path, method = str(event.get("path") or ""), str(event.get("httpMethod") or "").upper()
+    allowed = _TABLE.allowed(path)
+    if not allowed:
+        error = PunctualError(
+            f"no route {path}", [ErrorDetail("path", "no such route")], code="route_not_found"
+        )
+        return http_errors.proxy_error(error, HTTPStatus.NOT_FOUND)
+    if method in allowed:
+        return None
+    listed = ", ".join(sorted(allowed))
+    error = PunctualError(
+        f"{method} is not allowed on {path}",
+        [ErrorDetail("method", f"allowed: {listed}")],
+        code="method_not_allowed",
+    )
+    return http_errors.proxy_error(error, HTTPStatus.METHOD_NOT_ALLOWED, {"Allow": listed})
 
 
 # --- before routing ---------------------------------------------------------------------------------
@@ -544,6 +561,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     except PunctualError as error:  # the secret could not be read: Secrets Manager failed or throttled
         logger.warning("could not check the shared secret", reason=error.message)
         return http_errors.proxy_error(error)
+    refused = refused or misrouted(event)
     if refused is not None:
         logger.info("request refused before routing", status=refused["statusCode"])
         return refused

@@ -76,11 +76,14 @@ def error_response(error: PunctualError, headers: Mapping[str, str] | None = Non
     )
 
 
-def proxy_error(error: PunctualError) -> dict[str, Any]:
-    """The same answer as a raw API Gateway proxy result, for checks made before routing."""
+def proxy_error(
+    error: PunctualError, status: HTTPStatus | None = None, headers: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """The same answer as a raw API Gateway proxy result, for checks made before routing (``status``
+    overrides the error's own for the routing answers 404 and 405)."""
     return {
-        "statusCode": status_for(error).value,
-        "headers": dict(JSON_HEADERS),
+        "statusCode": (status or status_for(error)).value,
+        "headers": {**JSON_HEADERS, **(headers or {})},
         "body": json.dumps(error_body(error)),
         "isBase64Encoded": False,
     }
@@ -110,6 +113,8 @@ def _message(error: Mapping[str, Any]) -> str:
         return "this field is required"
     if kind == "extra_forbidden":
         return "unknown field"
+    if kind in ("model_type", "dict_type"):
+        return "expected a JSON object"
     text = str(error.get("msg") or kind or "invalid value")
     return text.removeprefix("Value error, ")
 

@@ -10,7 +10,6 @@ body that is not JSON is refused at once.
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
@@ -18,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import pydantic
 import pydantic.fields
 
-from punctual.handlers import http_errors
+from punctual.handlers import http_errors, json_body
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
@@ -36,6 +35,8 @@ class Param:
     alias: str | None = None
     min_length: int | None = None
     max_length: int | None = None
+    ge: int | None = None
+    le: int | None = None
 
     @property
     def request_name(self) -> str:
@@ -118,28 +119,38 @@ def _read_param(
 @functools.cache
 def _adapter(param: Param) -> pydantic.TypeAdapter[Any]:
     return pydantic.TypeAdapter(
-        param.annotated(pydantic.Field(min_length=param.min_length, max_length=param.max_length))
+        param.annotated(
+            pydantic.Field(min_length=param.min_length, max_length=param.max_length, ge=param.ge, le=param.le)
+        )
     )
 
 
 def _read_body(
     event: APIGatewayProxyEvent, model: type[pydantic.BaseModel], errors: list[Mapping[str, Any]]
 ) -> pydantic.BaseModel | None:
-    content_type = event.headers.get("content-type", "").strip()
-    if content_type and not content_type.startswith(JSON_CONTENT_TYPE):
-        raise http_errors.not_json_error()
-    try:
-        document = event.json_body
-    except (
-        json.JSONDecodeError,
-        RecursionError,
-    ) as error:  # RecursionError: nested deeper than Python parses
-        raise http_errors.validation_error_from([{"type": "json_invalid", "loc": ("body",)}]) from error
+    document = read_json_body(event)
     if document is None:  # no body, or the JSON null
         errors.append({"type": "missing", "loc": ("body",)})
         return None
     try:
-        return model.model_validate(document, from_attributes=True)
+        return model.model_validate(document)
     except pydantic.ValidationError as error:
         errors.extend({**detail, "loc": ("body", *detail["loc"])} for detail in error.errors())
         return None
+
+
+def read_json_body(event: APIGatewayProxyEvent) -> Any:
+    """The body's JSON document (None without a body); a 400 at once for a body that is not JSON, or is sent
+    as another media type. No Content-Type is read as JSON (what most clients mean)."""
+    if not is_json_media_type(event.headers.get("content-type")):
+        raise http_errors.not_json_error()
+    text = json_body.body_text(event.body, base64_encoded=bool(event.is_base64_encoded))
+    return None if text is None else json_body.parse_json(text)
+
+
+def is_json_media_type(content_type: str | None) -> bool:
+    """``application/json``, any case, with parameters (``; charset=utf-8``); an absent header counts."""
+    if content_type is None or not content_type.strip():
+        return True
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return media_type == JSON_CONTENT_TYPE

@@ -8,31 +8,57 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
+
+from punctual.domain.timefmt import INSTANT_PATTERN
 
 # Generous bounds on free text; the service applies the real limits with clearer messages.
 _NAME = Field(default=None, max_length=256)
 _KEY = Field(default=None, min_length=1, max_length=255)
-_INSTANT = Field(default=None, max_length=64, description="ISO-8601 instant; without an offset it is UTC")
+# Strict: no coercion ("yes" is not true, 1 is not "1"); a JSON body's types are the caller's to get right.
+_CONFIG = ConfigDict(strict=True, defer_build=True)
+_INSTANT_DESCRIPTION = "RFC 3339 instant (seconds and offset optional); without an offset it is UTC"
+
+
+def _instant(schema: dict[str, Any]) -> None:
+    """The document's grammar of an instant; the service checks it (domain/timefmt.py) with a clearer
+    message than a regular expression would give, so pydantic does not."""
+    schema.update(
+        pattern=INSTANT_PATTERN, description=_INSTANT_DESCRIPTION, examples=["2026-12-01T09:00:00Z"]
+    )
+
+
+def _never_null_instant(schema: dict[str, Any]) -> None:
+    _instant(schema)
+    _no_default(schema)
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+_INSTANT = Field(default=None, max_length=64, json_schema_extra=_instant)
+# The default of a field that may be left out but not sent as null (the type says what may be sent).
+_ABSENT: Any = None
 
 
 class _Strict(BaseModel):
     # An unknown field is most often a typo ("cronn"); refusing it beats silently ignoring it.
-    model_config = ConfigDict(extra="forbid", defer_build=True)
+    model_config = ConfigDict(**_CONFIG, extra="forbid")
 
 
 class PipedreamSchedule(BaseModel):
     """Pipedream's ``POST /schedule``. Other fields are ignored, as Pipedream's own source does."""
 
-    model_config = ConfigDict(extra="ignore", defer_build=True)
+    model_config = ConfigDict(**_CONFIG, extra="ignore")
 
-    timestamp: str = Field(max_length=64, description="ISO-8601 instant, up to a year ahead")
+    timestamp: str = Field(max_length=64, json_schema_extra=_instant)
     message: Any = None
     secret: str | None = None
 
 
 class PipedreamCancel(BaseModel):
-    model_config = ConfigDict(extra="ignore", defer_build=True)
+    model_config = ConfigDict(**_CONFIG, extra="ignore")
 
     id: str = Field(min_length=1, max_length=64)
     secret: str | None = None
@@ -56,13 +82,26 @@ class CreateTaskBody(ScheduleFields):
 
 
 class UpdateTaskBody(ScheduleFields):
-    """Only the fields present change; ``paused`` pauses (true) or resumes (false)."""
+    """Only the fields present change; ``paused`` pauses (true) or resumes (false). ``at``, ``every``,
+    ``cron``, ``paused`` and ``misfire`` cannot be null: a task always has them, so null could only mean
+    "unchanged", which is what leaving the field out says."""
 
-    paused: bool | None = None
+    # Absent is None (_ABSENT); an explicit null is refused (_no_null), so the document shows no null.
+    at: str = Field(default=_ABSENT, max_length=64, json_schema_extra=_never_null_instant)
+    every: str = Field(default=_ABSENT, max_length=64, examples=["5 minutes"], json_schema_extra=_no_default)
+    cron: str = Field(default=_ABSENT, max_length=256, examples=["0 9 * * *"], json_schema_extra=_no_default)
+    paused: bool = Field(default=_ABSENT, json_schema_extra=_no_default)
     name: str | None = _NAME
     message: Any = None
     metadata: dict[str, str] | None = None
-    misfire: Literal["fire_once", "skip"] | None = None
+    misfire: Literal["fire_once", "skip"] = Field(default=_ABSENT, json_schema_extra=_no_default)
+
+    @field_validator("at", "every", "cron", "paused", "misfire", mode="before")
+    @classmethod
+    def _no_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("cannot be null: leave the field out to keep it unchanged")
+        return value
 
     @model_validator(mode="after")
     def _something_to_change(self) -> UpdateTaskBody:
@@ -92,7 +131,11 @@ class BulkDeleteBody(_Strict):
 
 class RescheduleItemBody(_Strict):
     id: str = Field(min_length=1, max_length=64)
-    at: str = Field(max_length=64)
+    # Any string: a malformed instant fails its own item (400 in its result), as a missing task does, and the
+    # other items go ahead; so the document gives the grammar in words, not as a pattern the body must match.
+    at: str = Field(
+        max_length=64, description=_INSTANT_DESCRIPTION + "; a malformed one fails its item alone"
+    )
 
 
 class BulkRescheduleBody(_Strict):
@@ -107,12 +150,17 @@ class BulkCreateBody(_Strict):
     invalid item fails alone, in its place, and the others are still created."""
 
     tasks: Annotated[
-        list[Any],
-        # Documented as what each item must be; validated item by item.
+        list[dict[str, Any]],
+        # The envelope holds objects; each is then read as POST /tasks's body, item by item, so an object that
+        # is not a valid task is that item's own 400 in a 200 answer. Documenting the items as CreateTaskBody
+        # would promise that such an object refuses the whole request.
         WithJsonSchema(
             {
                 "type": "array",
-                "items": {"$ref": "#/components/schemas/CreateTaskBody"},
+                "items": {
+                    "type": "object",
+                    "description": "The body of POST /tasks (CreateTaskBody), with idempotency_key per item",
+                },
                 "minItems": 1,
                 "maxItems": BULK_CREATE_MAX_ITEMS,
             }

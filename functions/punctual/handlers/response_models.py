@@ -7,6 +7,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# Every instant the API answers is RFC 3339 UTC ("2026-12-01T09:00:00Z", milliseconds when there are any).
+_INSTANT = Field(json_schema_extra={"format": "date-time"})
+_ABSENT_INSTANT = Field(default=None, json_schema_extra={"format": "date-time"})
+
 
 class _Out(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -27,26 +31,32 @@ class ErrorOut(_Out):
     error: ErrorBodyOut
 
 
+class GatewayErrorOut(_Out):
+    """API Gateway's own answer when it refuses a request before the handler (a missing or unknown key)."""
+
+    message: str = Field(examples=["Forbidden"])
+
+
 class TaskOut(_Out):
     """Exactly one of ``at``, ``every``, ``cron`` is present."""
 
     id: str
     name: str | None
     status: str = Field(examples=["scheduled", "paused", "completed", "cancelled", "failed"])
-    at: str | None = None
+    at: str | None = _ABSENT_INSTANT
     every: str | None = None
     cron: str | None = None
     timezone: str
-    start_at: str | None
-    end_at: str | None
-    next_run_at: str | None
+    start_at: str | None = _INSTANT
+    end_at: str | None = _INSTANT
+    next_run_at: str | None = _INSTANT
     version: int
     message: Any
     metadata: dict[str, str]
     misfire: str = Field(examples=["fire_once", "skip"])
-    created_at: str
-    updated_at: str
-    last_run_at: str | None
+    created_at: str = _INSTANT
+    updated_at: str = _INSTANT
+    last_run_at: str | None = _INSTANT
 
 
 class TaskPageOut(_Out):
@@ -60,11 +70,11 @@ class RunOut(_Out):
     task_name: str | None
     kind: str = Field(examples=["scheduled", "manual"])
     status: str = Field(examples=["pending", "running", "completed", "failed", "skipped"])
-    scheduled_for: str
-    triggered_at: str
-    started_at: str | None
-    completed_at: str | None
-    fired_at: str | None
+    scheduled_for: str = _INSTANT
+    triggered_at: str = _INSTANT
+    started_at: str | None = _INSTANT
+    completed_at: str | None = _INSTANT
+    fired_at: str | None = _INSTANT
     lateness_ms: int | None
     attempt: int
     error: str | None

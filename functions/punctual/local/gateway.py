@@ -66,7 +66,8 @@ def proxy_event(
     lowered = {name.lower(): value for name, value in single_headers.items()}
     api_key = lowered.get("x-api-key") or None
 
-    # The stack declares no binary media types, so API Gateway hands every body over as text.
+    # The stack declares no binary media types, so API Gateway hands every body over as text, bytes that are
+    # not UTF-8 as U+FFFD; the handler refuses such a body (handlers/json_body.py), here as on AWS.
     text = body.decode("utf-8", errors="replace") if body else None
 
     request_time = now_ms if now_ms is not None else int(time.time() * 1000)

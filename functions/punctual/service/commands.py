@@ -22,6 +22,7 @@ class ScheduleInput:
     timezone: str | None = None
     start_at: str | None = None
     end_at: str | None = None
+    at_field: str = "at"  # the caller's name for ``at`` in error details (Pipedream's "timestamp")
 
 
 @dataclass(frozen=True)

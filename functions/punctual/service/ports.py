@@ -47,17 +47,26 @@ class StorePage(Generic[T]):
     continuation: dict[str, Any] | None
 
 
+@dataclass(frozen=True)
+class IdempotentReplay:
+    task: Task
+    request_fingerprint: str | None
+
+
 class TaskStore(Protocol):
     """Task and run records. Conditional writes raise ``StaleWriteError`` / ``AlreadyExistsError``
     (punctual.domain.errors); throttling raises ``ThrottledError``; other AWS failures ``DependencyError``.
     """
 
-    def create_task(self, task: Task) -> None:
-        """Put a new task; if ``task.idempotency_key`` is set, also reserve (context, key) -> task id in the
-        same transaction. Raises AlreadyExistsError when the idempotency key is already reserved."""
+    def create_task(self, task: Task, *, request_fingerprint: str | None = None) -> None:
+        """Put a new task; if ``task.idempotency_key`` is set, also reserve (context, key) -> task id, with
+        ``request_fingerprint``, in the same transaction. Raises AlreadyExistsError when the idempotency key
+        is already reserved."""
         ...
 
-    def create_tasks(self, tasks: Sequence[Task]) -> list[Exception | None]:
+    def create_tasks(
+        self, tasks: Sequence[Task], *, request_fingerprints: Mapping[str, str] | None = None
+    ) -> list[Exception | None]:
         """Put many new tasks in as few round trips as the store allows (a bulk create): per task, in order,
         None when it was written, else the error ``create_task`` would have raised for it alone
         (AlreadyExistsError for a reserved idempotency key, ThrottledError, DependencyError). A task that
@@ -65,6 +74,11 @@ class TaskStore(Protocol):
         ...
 
     def task_for_idempotency_key(self, context: Context, key: str) -> Task | None: ...
+
+    def idempotent_replay(self, context: Context, key: str) -> IdempotentReplay | None:
+        """The task reserved under (context, key) and the fingerprint stored with the reservation (None for
+        one written without); None when there is no reservation or its task is gone."""
+        ...
 
     def delete_task(self, task: Task) -> None:
         """Remove a task (and its idempotency reservation) that was never armed: compensation only."""

@@ -28,7 +28,7 @@ from punctual.domain.ids import occurrence_tracking_id
 from punctual.domain.model import LIVE_STATUSES, Context, Link, Schedule, ScheduleKind, Task, TaskStatus
 from punctual.domain.schedules import first_occurrence, next_occurrence, parse_schedule
 from punctual.domain.timefmt import format_optional
-from punctual.service import inputs
+from punctual.service import idempotency, inputs
 from punctual.service.arming import Arming
 from punctual.service.commands import (
     BulkCreate,
@@ -71,6 +71,11 @@ def _armed_link(task: Task) -> Link | None:
     return None
 
 
+def _fingerprint(task: Task, command: CreateTask) -> str | None:
+    """The request a keyed create remembers with its key (a replay under the key must be the same request)."""
+    return None if task.idempotency_key is None else idempotency.request_fingerprint(command)
+
+
 def _arm_error(error: Exception) -> PunctualError:
     """What the caller of a create hears when its task could not be armed (and was removed again)."""
     if isinstance(error, ThrottledError):
@@ -78,8 +83,9 @@ def _arm_error(error: Exception) -> PunctualError:
     return DependencyError("could not arm the task; nothing was scheduled")
 
 
-def _never_fires(schedule: Schedule) -> UnprocessableError:
+def _never_fires(schedule: Schedule, at_field: str = "at") -> UnprocessableError:
     field = "end_at" if schedule.end_at is not None else schedule.kind.value
+    field = at_field if field == "at" else field
     return UnprocessableError(
         "the schedule has no occurrence from now on", [ErrorDetail(field, "no occurrence left to fire")]
     )
@@ -104,10 +110,11 @@ class TaskService:
         idempotency key matched an existing task (that task is returned unchanged)."""
         now = self._clock.now()
         task = self._new_task(context, command, now)
+        fingerprint = _fingerprint(task, command)
         try:
-            self._store.create_task(task)
+            self._store.create_task(task, request_fingerprint=fingerprint)
         except AlreadyExistsError:
-            return self._replay(context, task.idempotency_key), False
+            return self._replay(context, task.idempotency_key, fingerprint), False
         assert task.next_run_at is not None
         link = Link(task.id, task.version, task.next_run_at)
         try:
@@ -131,7 +138,7 @@ class TaskService:
         schedule = self._parse(command.schedule, now)
         next_run_at = first_occurrence(schedule, now)
         if next_run_at is None:
-            raise _never_fires(schedule)
+            raise _never_fires(schedule, command.schedule.at_field)
         return Task(
             id=self._ids.new_id(),
             context=context,
@@ -149,17 +156,18 @@ class TaskService:
             idempotency_key=idempotency_key,
         )
 
-    def _replay(self, context: Context, idempotency_key: str | None) -> Task:
+    def _replay(self, context: Context, idempotency_key: str | None, fingerprint: str | None) -> Task:
         existing = None
         if idempotency_key is not None:
-            existing = self._store.task_for_idempotency_key(context, idempotency_key)
-        if existing is None:
+            existing = self._store.idempotent_replay(context, idempotency_key)
+        if existing is None or fingerprint is None:
             # The reservation exists but its task is gone (a create being compensated right now).
             raise ConflictError(
                 "a request with this idempotency key is in progress; retry shortly",
                 [ErrorDetail("idempotency_key", "in use")],
             )
-        return existing
+        idempotency.check_same_request(existing.request_fingerprint, fingerprint)
+        return existing.task
 
     def _compensate_create(self, task: Task) -> None:
         try:
@@ -181,28 +189,32 @@ class TaskService:
             )
         now = self._clock.now()
         results: dict[int, CreatedItem] = {}
-        pending: builtins.list[tuple[int, Task]] = []
-        first_with_key: dict[str, int] = {}
+        pending: builtins.list[tuple[int, Task, str | None]] = []
+        first_with_key: dict[str, tuple[int, str | None]] = {}
         repeats: dict[int, int] = {}  # item -> the earlier item with the same idempotency key
         for index, item in enumerate(command.items):
             try:
                 if isinstance(item, PunctualError):
                     raise item
                 task = self._new_task(context, item, now)
+                fingerprint = _fingerprint(task, item)
+                key = task.idempotency_key
+                if key is not None and key in first_with_key:
+                    first, first_fingerprint = first_with_key[key]
+                    if first_fingerprint is not None and fingerprint is not None:
+                        idempotency.check_same_request(first_fingerprint, fingerprint)
+                    repeats[index] = first
+                    continue
             except PunctualError as error:
                 results[index] = CreatedItem(index, error=error)
                 continue
-            key = task.idempotency_key
-            if key is not None and key in first_with_key:
-                repeats[index] = first_with_key[key]
-                continue
             if key is not None:
-                first_with_key[key] = index
-            pending.append((index, task))
+                first_with_key[key] = (index, fingerprint)
+            pending.append((index, task, fingerprint))
         written = self._write_all(context, pending, results)
         self._arm_all(written, now, results)
         for index, first in repeats.items():
-            # The same key twice in one request: the second is a replay of the first.
+            # The same key twice in one request (for the same task): the second is a replay of the first.
             earlier = results[first]
             results[index] = dataclasses.replace(earlier, index=index, created=False)
         created = sum(1 for result in results.values() if result.created)
@@ -211,21 +223,28 @@ class TaskService:
         return [results[index] for index in range(count)]
 
     def _write_all(
-        self, context: Context, pending: builtins.list[tuple[int, Task]], results: dict[int, CreatedItem]
+        self,
+        context: Context,
+        pending: builtins.list[tuple[int, Task, str | None]],
+        results: dict[int, CreatedItem],
     ) -> builtins.list[tuple[int, Task]]:
         """Store the tasks; the written ones are returned, the others get their result here."""
         if not pending:
             return []
+        fingerprints = {task.id: fingerprint for _, task, fingerprint in pending if fingerprint is not None}
         try:
-            outcomes = self._store.create_tasks([task for _, task in pending])
+            outcomes = self._store.create_tasks(
+                [task for _, task, _ in pending], request_fingerprints=fingerprints
+            )
         except PunctualError as error:
             outcomes = [error] * len(pending)
         written = []
-        for (index, task), outcome in zip(pending, outcomes, strict=True):
+        for (index, task, fingerprint), outcome in zip(pending, outcomes, strict=True):
             if outcome is None:
                 written.append((index, task))
             elif isinstance(outcome, AlreadyExistsError):
-                results[index] = self._item_of(index, partial(self._replay, context, task.idempotency_key))
+                replay = partial(self._replay, context, task.idempotency_key, fingerprint)
+                results[index] = self._item_of(index, replay)
             elif isinstance(outcome, PunctualError):
                 results[index] = CreatedItem(index, error=outcome)
             else:
@@ -539,4 +558,5 @@ class TaskService:
             end_at=given.end_at,
             now=now,
             limits=self._settings.limits,
+            at_field=given.at_field,
         )

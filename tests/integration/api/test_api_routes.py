@@ -115,3 +115,44 @@ def test_answers_match_the_documented_models(stack: Stack) -> None:
         call_api("POST", "/tasks/bulk-delete", body={"ids": [scheduled.json["id"], "x"]}).json
     )
     ErrorOut.model_validate(call_api("GET", "/tasks/x").json)
+
+
+def test_the_document_says_what_a_schema_driven_client_needs(stack: Stack) -> None:
+    document = call_api("GET", "/openapi.json").json
+    paths = document["paths"]
+    schemas = document["components"]["schemas"]
+
+    # X-Punctual-User on every operation that reads the caller, with the rule Context.of applies.
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            names = [parameter["name"] for parameter in operation.get("parameters", [])]
+            assert ("X-Punctual-User" in names) == (path not in ("/health", "/openapi.json")), (method, path)
+    user = next(p for p in paths["/tasks"]["get"]["parameters"] if p["name"] == "X-Punctual-User")
+    assert user["in"] == "header"
+    assert user["schema"]["pattern"] == "^[A-Za-z0-9._@:+=-]{1,128}$"
+    # /health needs no key (infra/api.py), and API Gateway's 403 is documented only where a key is.
+    assert paths["/health"]["get"]["security"] == []
+    assert "403" not in paths["/health"]["get"]["responses"]
+    assert "security" not in paths["/tasks"]["get"]  # the document-wide apiKey requirement applies
+    forbidden = paths["/tasks"]["get"]["responses"]["403"]["content"]["application/json"]["schema"]["$ref"]
+    assert forbidden.endswith("/GatewayErrorOut")
+    # limit is 1-100 on both listings.
+    for path in ("/tasks", "/tasks/{task_id}/runs"):
+        limit = next(p for p in paths[path]["get"]["parameters"] if p["name"] == "limit")
+        integer = next(option for option in limit["schema"]["anyOf"] if option.get("type") == "integer")
+        assert (integer["minimum"], integer["maximum"]) == (1, 100)
+    # Instants in: the RFC 3339 grammar the service reads; out: date-time.
+    assert schemas["CreateTaskBody"]["properties"]["at"]["pattern"].startswith("^[0-9]{4}-")
+    assert schemas["PipedreamSchedule"]["properties"]["timestamp"]["pattern"].startswith("^[0-9]{4}-")
+    assert schemas["TaskOut"]["properties"]["created_at"]["format"] == "date-time"
+    # PATCH never takes null for what a task always has.
+    patch_at = schemas["UpdateTaskBody"]["properties"]["at"]
+    assert patch_at["type"] == "string"
+    assert "default" not in patch_at
+    # The idempotent replay and the routing answers.
+    created = paths["/tasks"]["post"]["responses"]
+    assert {"200", "201"} <= set(created)
+    assert created["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/TaskOut")
+    for operations in paths.values():
+        for operation in operations.values():
+            assert {"405", "413"} <= set(operation["responses"])

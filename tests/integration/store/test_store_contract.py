@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import pytest
 from punctual.domain.errors import AlreadyExistsError, StaleWriteError
 from punctual.domain.model import Context, Run, RunKind, RunStatus, Task, TaskStatus
-from punctual.service.ports import StorePage, TaskFilter, TaskStore
+from punctual.service.ports import IdempotentReplay, StorePage, TaskFilter, TaskStore
 
 from tests.fakes import FakeStore
 from tests.integration.store.records import T0, TENANT_A, TENANT_A_USER_U, TENANT_B, make_run, make_task
@@ -100,6 +100,20 @@ def test_create_get_and_idempotency(any_store: TaskStore) -> None:
     any_store.delete_task(task)
     assert any_store.get_task(task.id) is None
     assert any_store.task_for_idempotency_key(TENANT_A, "k") is None
+
+
+def test_an_idempotency_reservation_keeps_its_request_fingerprint(any_store: TaskStore) -> None:
+    remembered = make_task(idempotency_key="k")
+    written_before_fingerprints = make_task(idempotency_key="old")
+    any_store.create_task(remembered, request_fingerprint="f" * 64)
+    any_store.create_task(written_before_fingerprints)
+
+    assert any_store.idempotent_replay(TENANT_A, "k") == IdempotentReplay(remembered, "f" * 64)
+    assert any_store.idempotent_replay(TENANT_A, "old") == IdempotentReplay(written_before_fingerprints, None)
+    assert any_store.idempotent_replay(TENANT_B, "k") is None
+    assert any_store.idempotent_replay(TENANT_A, "never") is None
+    any_store.delete_task(remembered)
+    assert any_store.idempotent_replay(TENANT_A, "k") is None
 
 
 def test_save_task_is_fenced_by_version(any_store: TaskStore) -> None:

@@ -119,7 +119,7 @@ def test_a_replayed_idempotency_key_returns_the_existing_task_unchanged(services
         ACME, CreateTask(ScheduleInput(every="1 hour"), idempotency_key="invoice-42")
     )
     services.queue.drain()
-    again = CreateTask(ScheduleInput(every="5 minutes"), idempotency_key="invoice-42")
+    again = CreateTask(ScheduleInput(every="1 hour"), idempotency_key="invoice-42")
     fresh = CreateTask(ScheduleInput(every="5 minutes"), idempotency_key="invoice-43")
     replayed, created = services.tasks.create_many(ACME, BulkCreate([again, fresh]))
 
@@ -127,6 +127,22 @@ def test_a_replayed_idempotency_key_returns_the_existing_task_unchanged(services
     assert created.ok and created.created and created.task is not None
     assert created.task.idempotency_key == "invoice-43"
     assert [link.task_id for link, _ in services.queue.messages] == [created.task.id]
+    assert len(services.store.tasks) == 2
+
+
+def test_a_key_reused_for_another_request_fails_that_item_with_422(services: Services) -> None:
+    services.tasks.create(ACME, CreateTask(ScheduleInput(every="1 hour"), idempotency_key="invoice-42"))
+    other = CreateTask(ScheduleInput(every="5 minutes"), idempotency_key="invoice-42")
+    same_key_twice = [
+        CreateTask(ScheduleInput(every="1 hour"), idempotency_key="k2"),
+        CreateTask(ScheduleInput(every="2 hours"), idempotency_key="k2"),
+    ]
+
+    reused, first, second = services.tasks.create_many(ACME, BulkCreate([other, *same_key_twice]))
+
+    assert isinstance(reused.error, UnprocessableError) and reused.error.details[0].field == "idempotency_key"
+    assert first.created
+    assert isinstance(second.error, UnprocessableError)
     assert len(services.store.tasks) == 2
 
 
