@@ -41,7 +41,7 @@ with collector_paused():
     from punctual.handlers import http_errors
     from punctual.handlers.observability import logger, metrics
     from punctual.handlers.openapi_document import DocumentedRoute, build_document
-    from punctual.handlers.presenters import bulk_json, run_json, task_json
+    from punctual.handlers.presenters import bulk_json, preview_json, run_json, task_json
     from punctual.handlers.request_inputs import Inputs, Param, read_inputs
     from punctual.handlers.request_models import (
         BulkDeleteBody,
@@ -49,6 +49,7 @@ with collector_paused():
         CreateTaskBody,
         PipedreamCancel,
         PipedreamSchedule,
+        SchedulePreviewBody,
         UpdateTaskBody,
     )
     from punctual.service.commands import (
@@ -61,6 +62,7 @@ with collector_paused():
         TaskFilterInput,
         UpdateTask,
     )
+    from punctual.service.previews import PreviewSchedule
 
 MAX_BODY_BYTES = 256 * 1024
 USER_HEADER = "X-Punctual-User"
@@ -398,6 +400,29 @@ def list_runs(task_id: str, limit: int | None, cursor: str | None) -> Response[s
 )
 def get_run(tracking_id: str) -> Response[str]:
     return _json(HTTPStatus.OK, run_json(_punctual().runs.get(_caller(), tracking_id)))
+
+
+# --- schedules --------------------------------------------------------------------------------------
+@route(
+    "POST",
+    "/schedules/preview",
+    summary="The next occurrences of a schedule (validated as POST /tasks would), without creating a task",
+    tag="schedules",
+    answer=(200, "SchedulePreviewOut", "The normalized schedule and its next occurrences"),
+    errors=(422,),
+    body=SchedulePreviewBody,
+)
+def preview_schedule(body: SchedulePreviewBody) -> Response[str]:
+    schedule = ScheduleInput(
+        at=body.at,
+        every=body.every,
+        cron=body.cron,
+        timezone=body.timezone,
+        start_at=body.start_at,
+        end_at=body.end_at,
+    )
+    preview = _punctual().previews.preview(PreviewSchedule(schedule=schedule, count=body.count))
+    return _json(HTTPStatus.OK, preview_json(preview))
 
 
 # --- service ----------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ EVERY_ROUTE = {
     ("get", "/runs/{tracking_id}"),
     ("post", "/tasks/bulk-delete"),
     ("post", "/tasks/bulk-reschedule"),
+    ("post", "/schedules/preview"),
     ("get", "/health"),
     ("get", "/openapi.json"),
 }
