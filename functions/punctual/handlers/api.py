@@ -39,6 +39,7 @@ with collector_paused():
     from punctual.domain.model import Context
     from punctual.domain.timefmt import format_optional
     from punctual.handlers import http_errors
+    from punctual.handlers.cors import cors_config
     from punctual.handlers.observability import logger, metrics
     from punctual.handlers.openapi_document import DocumentedRoute, build_document
     from punctual.handlers.presenters import bulk_json, preview_json, run_json, task_json
@@ -76,7 +77,7 @@ BODY_SECRET_PATHS = frozenset({"/schedule", "/cancel"})
 
 # Routing only: inputs are read by each route (request_inputs.read_inputs), so Powertools' OpenAPI
 # validation, and the model tree it needs, stay out of cold starts.
-app = APIGatewayRestResolver()
+app = APIGatewayRestResolver(cors=cors_config())  # CORS only when a stage names its dashboard's origin
 http_errors.register(app)
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -28,6 +28,8 @@ class HandlerEnv(BaseModel):
     CURSOR_SECRET: str = "punctual-dev-cursor-secret"
     SHARED_SECRET_ARN: str | None = None
     SHARED_SECRET: str | None = None
+    # The dashboard's origin on a stage (CloudFront); read when the api module loads, by handlers/cors.py.
+    CORS_ALLOW_ORIGIN: str | None = None
     DUE_SHARDS: int = Field(default=4, ge=1, le=64)
     MAX_ATTEMPTS: int = Field(default=5, ge=1, le=100)
     LEAD_SECONDS: int = Field(default=120, ge=1, le=840)
