@@ -55,6 +55,15 @@ def test_every_asset_the_page_references_is_served_from_this_origin(url: str) ->
             assert imported.startswith("./"), f"{module.name} imports {imported}"
 
 
+def test_every_module_is_preloaded_by_the_page() -> None:
+    """The page names every module up front (modulepreload), so imports do not load one level at a time."""
+    page = (STATIC_DIR / "index.html").read_text()
+    preloaded = set(re.findall(r'rel="modulepreload" href="js/([^"]+)"', page))
+    modules = {module.name for module in (STATIC_DIR / "js").glob("*.js")} - {"main.js"}
+
+    assert preloaded == modules
+
+
 def test_text_assets_are_gzipped_for_clients_that_accept_it(url: str) -> None:
     raw = requests.get(f"{url}/ui/app.css", timeout=TIMEOUT, headers={"accept-encoding": "identity"})
     zipped = requests.get(
