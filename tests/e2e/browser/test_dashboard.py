@@ -223,3 +223,41 @@ def test_the_message_editor_refuses_invalid_json_before_sending(
     assert list_via_api(dev, api_key) == []
     message.fill('{"closed": true}')
     expect(page.get_by_text("Valid JSON")).to_be_visible()
+
+
+def test_the_table_and_its_dialogs_work_from_the_keyboard(
+    signed_in: Page, dev: DevProcess, api_key: str
+) -> None:
+    page = signed_in
+    task = create_via_api(dev, api_key, {"name": "keyboard", "every": "1 hour"})
+    page.reload()
+    pause = row(page, task["id"]).get_by_role("button", name="Pause")
+    pause.focus()
+
+    page.keyboard.press("Enter")  # opens the confirmation, focus inside it
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_role("button", name="Pause")).to_be_focused()
+    page.keyboard.press("Escape")  # cancels: nothing changes
+    expect(dialog).to_be_hidden()
+    assert dev.request("GET", f"/tasks/{task['id']}", key=api_key).json()["status"] == "scheduled"
+
+    pause.focus()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Enter")  # confirms
+    expect(row(page, task["id"]).locator('[data-col="status"]')).to_have_text("paused")
+    resume = row(page, task["id"]).get_by_role("button", name="Resume")
+    expect(resume).to_be_focused()  # the refresh kept the focus on the same row's same action
+    assert dev.request("GET", f"/tasks/{task['id']}", key=api_key).json()["status"] == "paused"
+
+
+def test_every_control_of_the_create_form_has_a_label(signed_in: Page) -> None:
+    page = signed_in
+    open_new_task(page)
+    page.get_by_role("button", name="Add metadata").click()
+    unlabelled = page.evaluate(
+        """() => [...document.querySelectorAll('main input, main select, main textarea')]
+             .filter((control) => !control.labels?.length && !control.getAttribute('aria-label'))
+             .map((control) => control.outerHTML)"""
+    )
+    assert unlabelled == []
