@@ -261,3 +261,57 @@ def test_every_control_of_the_create_form_has_a_label(signed_in: Page) -> None:
              .map((control) => control.outerHTML)"""
     )
     assert unlabelled == []
+
+
+def test_signing_out_forgets_the_session(signed_in: Page, dev: DevProcess) -> None:
+    page = signed_in
+    navigation = page.get_by_role("navigation", name="Main")
+    expect(navigation).to_be_visible()
+
+    page.get_by_role("button", name="Sign out").click()
+
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    expect(navigation).to_be_hidden()
+    assert page.evaluate("sessionStorage.length") == 0
+    page.goto(f"{dev.api}/ui/#/tasks")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()  # no way round the sign-in
+
+
+def test_a_recurring_schedules_start_bounds_its_preview(signed_in: Page) -> None:
+    page = signed_in
+    open_new_task(page)
+    page.get_by_role("radio", name="Interval").check()
+    page.get_by_label("Every").fill("1 hour")
+    start = (datetime.now(UTC) + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
+    page.get_by_label("Starts").fill(local_input(start))
+
+    preview = page.locator("[data-preview] li")
+    expect(preview).to_have_count(5)
+    expect(preview.first).to_contain_text(format_instant(start))
+    expect(preview.nth(4)).to_contain_text(format_instant(start + timedelta(hours=4)))
+
+
+def test_bulk_reschedule_of_the_selection_reports_each_refusal(
+    signed_in: Page, dev: DevProcess, api_key: str
+) -> None:
+    page = signed_in
+    at = format_instant(datetime.now(UTC) + timedelta(hours=2))
+    one_time = [create_via_api(dev, api_key, {"at": at, "name": f"once {n}"})["id"] for n in range(2)]
+    recurring = create_via_api(dev, api_key, {"every": "1 hour", "name": "hourly"})["id"]
+    page.reload()
+    for task_id in [*one_time, recurring]:
+        row(page, task_id).get_by_role("checkbox").check()
+    expect(page.get_by_text("3 selected")).to_be_visible()
+    new_time = (datetime.now(UTC) + timedelta(hours=6)).replace(microsecond=0)
+
+    page.get_by_role("button", name="Reschedule selected").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("New time").fill(local_input(new_time))
+    dialog.get_by_role("button", name="Reschedule").click()
+
+    summary = page.locator("[data-summary]")
+    expect(summary.locator('[data-count="succeeded"]')).to_have_text("Succeeded: 2 rescheduled")
+    expect(summary.locator('[data-count="failed"]')).to_have_text("Failed: 1")
+    expect(summary).to_contain_text("409: the task is recurring")
+    for task_id in one_time:
+        assert dev.request("GET", f"/tasks/{task_id}", key=api_key).json()["at"] == format_instant(new_time)

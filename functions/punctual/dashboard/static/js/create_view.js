@@ -23,7 +23,12 @@ export function createView(root, { api, navigate }) {
   slots.cron = field("Cron expression", h("input", { type: "text", placeholder: "0 9 * * MON-FRI" }),
     { name: "cron", hint: "5 fields (Unix), 6 (EventBridge) or 7 (Quartz, with seconds)" });
   slots.timezone = field("Time zone", zoneSelect(browserZone()), { name: "timezone" });
-  kindGroup.append(slots.at.wrapper, slots.every.wrapper, slots.cron.wrapper, slots.timezone.wrapper);
+  slots.start_at = field("Starts", h("input", { type: "datetime-local", step: "1" }),
+    { name: "start_at", hint: "Optional: no occurrence before this time" });
+  slots.end_at = field("Ends", h("input", { type: "datetime-local", step: "1" }),
+    { name: "end_at", hint: "Optional: no occurrence after this time" });
+  const bounds = h("div", { class: "row" }, slots.start_at.wrapper, slots.end_at.wrapper);
+  kindGroup.append(slots.at.wrapper, slots.every.wrapper, slots.cron.wrapper, slots.timezone.wrapper, bounds);
 
   const previewList = h("ol", { "data-preview": "" });
   const previewNote = h("p", { class: "muted" }, "Fill in the schedule to see its next occurrences.");
@@ -63,13 +68,25 @@ export function createView(root, { api, navigate }) {
   function showKind() {
     const current = kind();
     for (const name of ["at", "every", "cron"]) slots[name].wrapper.hidden = name !== current;
+    bounds.hidden = current === "at";  // start and end bound recurring schedules only
+  }
+
+  // start_at / end_at of a recurring schedule, read on the chosen zone's clock like the one-time instant.
+  function boundsOf(current) {
+    const out = {};
+    if (current === "at") return out;
+    for (const name of ["start_at", "end_at"]) {
+      if (slots[name].input.value) out[name] = withSeconds(slots[name].input.value);
+    }
+    return out;
   }
 
   function schedule() {
     const current = kind();
     const value = slots[current].input.value.trim();
     if (!value) return null;
-    return { [current]: current === "at" ? withSeconds(value) : value, timezone: slots.timezone.input.value };
+    return { [current]: current === "at" ? withSeconds(value) : value, timezone: slots.timezone.input.value,
+      ...boundsOf(current) };
   }
 
   function addMetadataRow(key = "", value = "") {
@@ -121,7 +138,7 @@ export function createView(root, { api, navigate }) {
   async function runPreview() {
     const serial = ++previewSerial;
     const given = schedule();
-    for (const name of ["at", "every", "cron", "timezone"]) setError(slots[name], "");
+    for (const name of ["at", "every", "cron", "timezone", "start_at", "end_at"]) setError(slots[name], "");
     clear(previewList);
     if (!given) { previewNote.textContent = "Fill in the schedule to see its next occurrences."; return; }
     previewNote.textContent = "Computing…";
@@ -142,7 +159,9 @@ export function createView(root, { api, navigate }) {
   }
 
   for (const label of radios) label.querySelector("input").addEventListener("change", () => { showKind(); schedulePreview(); });
-  for (const name of ["at", "every", "cron"]) slots[name].input.addEventListener("input", schedulePreview);
+  for (const name of ["at", "every", "cron", "start_at", "end_at"]) {
+    slots[name].input.addEventListener("input", schedulePreview);
+  }
   slots.timezone.input.addEventListener("change", schedulePreview);
   slots.message.input.addEventListener("input", message);
 
@@ -157,6 +176,7 @@ export function createView(root, { api, navigate }) {
     const body = {
       [current]: current === "at" ? withSeconds(slots.at.input.value) : slots[current].input.value.trim(),
       timezone: slots.timezone.input.value,
+      ...boundsOf(current),
       message: parsed.value,
       metadata: metadata(),
       misfire: slots.misfire.input.value,
