@@ -315,3 +315,15 @@ def test_bulk_reschedule_of_the_selection_reports_each_refusal(
     expect(summary).to_contain_text("409: the task is recurring")
     for task_id in one_time:
         assert dev.request("GET", f"/tasks/{task_id}", key=api_key).json()["at"] == format_instant(new_time)
+
+
+def test_swagger_ui_renders_the_api_from_this_origin_alone(page: Page, dev: DevProcess) -> None:
+    elsewhere: list[str] = []
+    page.on(
+        "request", lambda request: None if request.url.startswith(dev.api) else elsewhere.append(request.url)
+    )
+    page.goto(f"{dev.api}/docs")
+
+    expect(page.locator(".swagger-ui .title")).to_contain_text("punctual")
+    expect(page.get_by_text("/schedules/preview").first).to_be_visible()
+    assert elsewhere == []  # no CDN: it works offline
