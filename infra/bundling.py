@@ -45,8 +45,9 @@ PIP_TARGET_FLAGS = (
 # runtime's matching set and add tens of MB; aws-xray-sdk pulls botocore in), and console scripts in bin/
 # are never run.
 PRUNED = ("bin", "boto3", "botocore", "s3transfer", "jmespath")
-# Not part of any Lambda: ``punctual dev`` only, with dependencies the asset does not carry.
-SUBPACKAGES_NOT_SHIPPED = ("local",)
+# Not part of any Lambda: ``punctual dev`` only (with dependencies the asset does not carry), and the
+# dashboard's static files (served by CloudFront on a stage).
+SUBPACKAGES_NOT_SHIPPED = ("local", "dashboard")
 # What never belongs in the asset (also keeps the source hash stable across local runs).
 ASSET_EXCLUDES = ["**/__pycache__", "**/*.pyc", ".mypy_cache", ".pytest_cache", ".ruff_cache"]
 

@@ -52,6 +52,7 @@ class StageConfig:
     alarm_email: str | None = None
     lateness_alarm_ms: int = 1000  # p99 lateness above this alarms: punctual promises the second
     log_level: str = "INFO"
+    dashboard: bool = True  # the web dashboard on CloudFront, with CORS on the API for its origin only
     due_shards: int = _HANDLER_DEFAULTS.DUE_SHARDS
     max_attempts: int = _HANDLER_DEFAULTS.MAX_ATTEMPTS
     lead_seconds: int = _HANDLER_DEFAULTS.LEAD_SECONDS

@@ -11,6 +11,7 @@ from constructs import Construct
 from infra.api import Api
 from infra.bundling import lambda_code
 from infra.config import StageConfig
+from infra.dashboard import Dashboard
 from infra.events import Events
 from infra.firing import Firing
 from infra.monitoring import Monitoring
@@ -63,6 +64,15 @@ class PunctualStack(Stack):
             },
             rest_api=api.rest_api,
         )
+
+        if config.dashboard:
+            dashboard = Dashboard(self, "Dashboard", config=config, api=api)
+            CfnOutput(
+                self,
+                "DashboardUrl",
+                value=dashboard.origin + "/",
+                description="The web dashboard: sign in with the ApiUrl and an API key",
+            )
 
         CfnOutput(self, "ApiUrl", value=api.rest_api.url, description="Base URL of the punctual API")
         CfnOutput(

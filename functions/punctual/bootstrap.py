@@ -25,6 +25,7 @@ from punctual.handlers.observability import PowertoolsMetrics
 from punctual.service.arming import Arming
 from punctual.service.firing import FiringService
 from punctual.service.ports import Clock, IdGenerator, Metrics
+from punctual.service.previews import SchedulePreviewService
 from punctual.service.runs import RunService
 from punctual.service.tasks import TaskService
 
@@ -106,12 +107,13 @@ class SecretSource:
 
 @dataclass
 class Punctual:
-    """Everything a handler needs: the three use-case services and the bits of environment the API reads."""
+    """Everything a handler needs: the use-case services and the bits of environment the API reads."""
 
     env: HandlerEnv
     tasks: TaskService
     runs: RunService
     firing: FiringService
+    previews: SchedulePreviewService
     shared_secret: SecretSource
     metrics: Metrics = field(default_factory=PowertoolsMetrics)
 
@@ -160,6 +162,7 @@ def build_app(
         tasks=TaskService(store, arming, clock, ids, settings, metrics),
         runs=RunService(store, queue, clock, ids, settings, metrics),
         firing=FiringService(store, arming, queue, publisher, clock, settings, metrics),
+        previews=SchedulePreviewService(clock, settings),
         shared_secret=SecretSource(
             value=env.SHARED_SECRET, arn=env.SHARED_SECRET_ARN, client=clients.secretsmanager
         ),

@@ -56,6 +56,7 @@ def test_startup_prints_the_endpoints_and_the_events_queue(dev: DevProcess) -> N
     assert dev.api in output
     assert dev.aws in output
     assert dev.events_queue_url() in output
+    assert f"{dev.api}/ui/" in output  # the dashboard
     assert "sqs receive-message" in output
 
 

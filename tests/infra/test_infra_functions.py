@@ -66,7 +66,11 @@ def test_every_variable_is_one_the_handlers_read(every_stack: Synthesized) -> No
 
 
 def test_variables_per_function(dev: Synthesized) -> None:
-    assert set(dev.environment("Api/Handler/Function")) == COMMON | {"EXECUTOR_ARN", "CURSOR_SECRET_ARN"}
+    assert set(dev.environment("Api/Handler/Function")) == COMMON | {
+        "EXECUTOR_ARN",
+        "CURSOR_SECRET_ARN",
+        "CORS_ALLOW_ORIGIN",
+    }
     assert set(dev.environment("Firing/Executor/Function")) == COMMON | {"TOPIC_ARN", "TOPIC_FIFO"}
     assert set(dev.environment("Firing/Sweeper/Function")) == COMMON | {"EXECUTOR_ARN"}
 

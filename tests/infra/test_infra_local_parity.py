@@ -27,7 +27,8 @@ SQS_DEFAULT_VISIBILITY_SECONDS = 30
 SQS_DEFAULT_RETENTION_SECONDS = 4 * 24 * 3600
 FUNCTIONS = ("Api/Handler/Function", "Firing/Executor/Function", "Firing/Sweeper/Function")
 # Deliberately different per stage: the stage's own name and its log level.
-PER_STAGE_VARIABLES = frozenset({"STAGE", "LOG_LEVEL"})
+# CORS_ALLOW_ORIGIN: a stage's dashboard is on CloudFront; punctual dev serves it on the API's own origin.
+PER_STAGE_VARIABLES = frozenset({"STAGE", "LOG_LEVEL", "CORS_ALLOW_ORIGIN"})
 
 
 @dataclass(frozen=True)

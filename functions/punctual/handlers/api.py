@@ -38,9 +38,10 @@ with collector_paused():
     from punctual.domain.model import Context
     from punctual.domain.timefmt import format_optional
     from punctual.handlers import http_errors
+    from punctual.handlers.cors import cors_config
     from punctual.handlers.observability import logger, metrics
     from punctual.handlers.openapi_document import DocumentedRoute, build_document
-    from punctual.handlers.presenters import bulk_create_json, bulk_json, run_json, task_json
+    from punctual.handlers.presenters import bulk_create_json, bulk_json, preview_json, run_json, task_json
     from punctual.handlers.request_inputs import Inputs, Param, read_inputs, read_json_body
     from punctual.handlers.request_models import (
         BulkCreateBody,
@@ -49,6 +50,7 @@ with collector_paused():
         CreateTaskBody,
         PipedreamCancel,
         PipedreamSchedule,
+        SchedulePreviewBody,
         UpdateTaskBody,
     )
     from punctual.handlers.route_table import RouteTable
@@ -63,6 +65,7 @@ with collector_paused():
         TaskFilterInput,
         UpdateTask,
     )
+    from punctual.service.previews import PreviewSchedule
     from punctual.service.settings import ServiceSettings
 
 MAX_BODY_BYTES = 256 * 1024
@@ -84,7 +87,7 @@ BODY_SECRET_PATHS = frozenset({"/schedule", "/cancel"})
 
 # Routing only: inputs are read by each route (request_inputs.read_inputs), so Powertools' OpenAPI
 # validation, and the model tree it needs, stay out of cold starts.
-app = APIGatewayRestResolver()
+app = APIGatewayRestResolver(cors=cors_config())  # CORS only when a stage names its dashboard's origin
 http_errors.register(app)
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -443,6 +446,29 @@ def list_runs(task_id: str, limit: int | None, cursor: str | None) -> Response[s
 )
 def get_run(tracking_id: str) -> Response[str]:
     return _json(HTTPStatus.OK, run_json(_punctual().runs.get(_caller(), tracking_id)))
+
+
+# --- schedules --------------------------------------------------------------------------------------
+@route(
+    "POST",
+    "/schedules/preview",
+    summary="The next occurrences of a schedule (validated as POST /tasks would), without creating a task",
+    tag="schedules",
+    answer=(200, "SchedulePreviewOut", "The normalized schedule and its next occurrences"),
+    errors=(422,),
+    body=SchedulePreviewBody,
+)
+def preview_schedule(body: SchedulePreviewBody) -> Response[str]:
+    schedule = ScheduleInput(
+        at=body.at,
+        every=body.every,
+        cron=body.cron,
+        timezone=body.timezone,
+        start_at=body.start_at,
+        end_at=body.end_at,
+    )
+    preview = _punctual().previews.preview(PreviewSchedule(schedule=schedule, count=body.count))
+    return _json(HTTPStatus.OK, preview_json(preview))
 
 
 # --- service ----------------------------------------------------------------------------------------

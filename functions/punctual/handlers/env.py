@@ -28,6 +28,8 @@ class HandlerEnv(BaseModel):
     CURSOR_SECRET: str = "punctual-dev-cursor-secret"
     SHARED_SECRET_ARN: str | None = None
     SHARED_SECRET: str | None = None
+    # The dashboard's origin on a stage (CloudFront); read when the api module loads, by handlers/cors.py.
+    CORS_ALLOW_ORIGIN: str | None = None
     # 32 partitions of the due index: at 10,000 recurring fires a second (each moves its entry: 2 writes) that
     # is ~625 writes a second a partition (DynamoDB takes ~1,000). Only ever raise it: see due_shard.
     DUE_SHARDS: int = Field(default=32, ge=1, le=64)

@@ -3,23 +3,28 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from punctual.domain.model import Run, ScheduleKind, Task
+from punctual.domain.model import Run, Schedule, ScheduleKind, Task
 from punctual.domain.timefmt import format_instant, format_optional
 from punctual.handlers.http_errors import error_body, status_for
 from punctual.service.commands import CreatedItem, ItemResult
+from punctual.service.previews import SchedulePreview
+
+
+def _expression(schedule: Schedule) -> dict[str, Any]:
+    """Exactly one of at / every / cron, as the caller gave it."""
+    if schedule.kind is ScheduleKind.AT:
+        return {"at": format_optional(schedule.at)}
+    if schedule.kind is ScheduleKind.EVERY:
+        return {"every": schedule.every}
+    return {"cron": schedule.cron}
 
 
 def task_json(task: Task) -> dict[str, Any]:
     schedule = task.schedule
     body: dict[str, Any] = {"id": task.id, "name": task.name, "status": task.status.value}
-    # Exactly one of at / every / cron, as the caller gave it.
-    if schedule.kind is ScheduleKind.AT:
-        body["at"] = format_optional(schedule.at)
-    elif schedule.kind is ScheduleKind.EVERY:
-        body["every"] = schedule.every
-    else:
-        body["cron"] = schedule.cron
+    body.update(_expression(schedule))
     body.update(
         {
             "timezone": schedule.timezone,
@@ -102,4 +107,22 @@ def bulk_create_json(results: list[CreatedItem]) -> dict[str, Any]:
         "results": [created_item_json(result) for result in results],
         "succeeded": succeeded,
         "failed": len(results) - succeeded,
+    }
+
+
+def preview_json(preview: SchedulePreview) -> dict[str, Any]:
+    schedule = preview.schedule
+    zone = ZoneInfo(schedule.timezone)
+    return {
+        "schedule": {
+            **_expression(schedule),
+            "timezone": schedule.timezone,
+            "start_at": format_optional(schedule.start_at),
+            "end_at": format_optional(schedule.end_at),
+        },
+        "computed_at": format_instant(preview.computed_at),
+        "occurrences": [
+            {"at": format_instant(moment), "local": moment.astimezone(zone).isoformat()}
+            for moment in preview.occurrences
+        ],
     }

@@ -73,6 +73,12 @@ class ScheduleFields(_Strict):
     end_at: str | None = _INSTANT
 
 
+class SchedulePreviewBody(ScheduleFields):
+    """A schedule as ``POST /tasks`` takes it, and how many occurrences to list."""
+
+    count: int | None = Field(default=None, description="1-50; 5 when absent")
+
+
 class CreateTaskBody(ScheduleFields):
     name: str | None = _NAME
     message: Any = None

@@ -129,5 +129,27 @@ class BulkCreateOut(_Out):
     failed: int
 
 
+class OccurrenceOut(_Out):
+    at: str = Field(description="UTC")
+    local: str = Field(description="The same instant on the schedule's time zone, with its offset")
+
+
+class PreviewScheduleOut(_Out):
+    """Exactly one of ``at``, ``every``, ``cron`` is present, normalized as a task would store it."""
+
+    at: str | None = None
+    every: str | None = None
+    cron: str | None = None
+    timezone: str
+    start_at: str | None
+    end_at: str | None
+
+
+class SchedulePreviewOut(_Out):
+    schedule: PreviewScheduleOut
+    computed_at: str
+    occurrences: list[OccurrenceOut]
+
+
 class HealthOut(_Out):
     status: str = Field(examples=["ok"])

@@ -239,6 +239,7 @@ class DevServer:
                 "punctual dev: all of punctual on this machine, no AWS account",
                 f"  API              {self.api_endpoint}",
                 f"  API docs         {self.api_endpoint}/docs   (OpenAPI: {self.api_endpoint}/openapi.json)",
+                f"  dashboard        {self.api_endpoint}/ui/   (sign in with any API key)",
                 f"  fired events     {self.api_endpoint}/events   (Server-Sent Events)",
                 f"  AWS emulator     {aws}   (credentials: testing/testing, region {REGION})",
                 f"  events queue     {resources.events_queue_url}",

@@ -4,8 +4,8 @@ As API Gateway does, the ``x-api-key`` header is resolved to an API key id in
 ``requestContext.identity.apiKeyId`` (the tenant); any key is accepted locally, each one its own tenant,
 and a request without a key has no key identity, so the handler's default tenant applies. A handler that raises, or answers
 something that is not a proxy response, becomes API Gateway's 502; bodies beyond API Gateway's 10 MB
-get 413 without reaching the handler. ``GET /events`` (fired events as Server-Sent Events) and
-``GET /docs`` (Swagger UI) are served here, not by the handler.
+get 413 without reaching the handler. ``GET /events`` (fired events as Server-Sent Events), ``GET /docs``
+(Swagger UI) and ``GET /ui/`` (the dashboard) are served here, not by the handler (local/static_files.py).
 """
 
 from __future__ import annotations
@@ -23,11 +23,25 @@ from typing import Any
 import anyio.to_thread
 import uvicorn
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response, StreamingResponse
+from starlette.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
 from starlette.types import Receive, Scope, Send
 
 from punctual.local.fired_events import EventHub
 from punctual.local.resources import ACCOUNT_ID
+from punctual.local.static_files import (
+    SWAGGER_UI_MISSING,
+    SWAGGER_UI_PAGE,
+    StaticFolder,
+    dashboard_folder,
+    swagger_ui_folder,
+)
 
 log = logging.getLogger("punctual_dev.gateway")
 
@@ -164,14 +178,27 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-SWAGGER_UI = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>punctual API (local)</title>
-<link rel="stylesheet" href="https://unpkg.com/swagger-ui-dist@5/swagger-ui.css"></head>
-<body><div id="ui"></div>
-<script src="https://unpkg.com/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
-<script>SwaggerUIBundle({url: "/openapi.json", dom_id: "#ui"});</script>
-</body></html>
-"""
+# The dashboard's pages may call an API on another origin (the URL given at sign-in) but load nothing else.
+DASHBOARD_HEADERS = {
+    "content-security-policy": "default-src 'self'; connect-src 'self' http: https:; img-src 'self' data:; "
+    "style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "cache-control": "no-cache",
+}
+
+
+def static_response(folder: StaticFolder, relative: str, request: Request) -> Response:
+    found = folder.get(relative)
+    if found is None:
+        return PlainTextResponse("not found", status_code=404)
+    headers = dict(DASHBOARD_HEADERS)
+    body = found.body
+    if found.gzipped is not None and "gzip" in request.headers.get("accept-encoding", ""):
+        body = found.gzipped
+        headers["content-encoding"] = "gzip"
+        headers["vary"] = "accept-encoding"
+    return Response(body, media_type=found.content_type, headers=headers)
 
 
 class Gateway:
@@ -179,6 +206,7 @@ class Gateway:
 
     def __init__(self, api: Invoke, hub: EventHub, *, max_body_bytes: int = MAX_BODY_BYTES) -> None:
         self._api, self._hub, self._max_body = api, hub, max_body_bytes
+        self._dashboard, self._swagger_ui = dashboard_folder(), swagger_ui_folder()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -194,14 +222,31 @@ class Gateway:
                 media_type="text/event-stream",
                 headers={"cache-control": "no-cache", "x-accel-buffering": "no"},
             )
-        elif request.method == "GET" and scope["path"] in ("/docs", "/docs/"):
-            response = HTMLResponse(SWAGGER_UI)
+        elif request.method == "GET" and (static := self._static(scope["path"], request)) is not None:
+            response = static
         else:
             status, headers, payload = await self._proxy(request)
             response = Response(payload, status_code=status)
             for name, value in headers:
                 response.headers.append(name, value)
         await response(scope, receive, send)
+
+    def _static(self, path: str, request: Request) -> Response | None:
+        """The dashboard (``/ui/``) and Swagger UI (``/docs``), or None for a path of the API."""
+        if path == "/ui":
+            return RedirectResponse("/ui/", status_code=308)
+        if path == "/ui/config.json":  # a stage deploys its own, naming its API; here the API is this origin
+            origin = f"{request.url.scheme}://{request.url.netloc}"
+            return JSONResponse({"apiUrl": origin}, headers=DASHBOARD_HEADERS)
+        if path.startswith("/ui/"):
+            return static_response(self._dashboard, path.removeprefix("/ui/") or "index.html", request)
+        if path in ("/docs", "/docs/"):
+            if not self._swagger_ui.available:
+                return HTMLResponse(SWAGGER_UI_MISSING, status_code=503)
+            return HTMLResponse(SWAGGER_UI_PAGE)
+        if path.startswith("/docs/"):
+            return static_response(self._swagger_ui, path.removeprefix("/docs/"), request)
+        return None
 
     async def _proxy(self, request: Request) -> tuple[int, list[tuple[str, str]], bytes]:
         try:

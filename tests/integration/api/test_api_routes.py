@@ -22,6 +22,7 @@ EVERY_ROUTE = {
     ("post", "/tasks/bulk"),
     ("post", "/tasks/bulk-delete"),
     ("post", "/tasks/bulk-reschedule"),
+    ("post", "/schedules/preview"),
     ("get", "/health"),
     ("get", "/openapi.json"),
 }
