@@ -85,6 +85,9 @@ class LocalMetrics:
         with self._lock:
             self.latenesses.append(milliseconds)
 
+    def skipped_lateness(self, milliseconds: int) -> None:
+        """Not part of the fired summary: a skipped misfire published nothing (it is in counts["skipped"])."""
+
     def summary(self) -> str:
         with self._lock:
             latenesses = sorted(self.latenesses)

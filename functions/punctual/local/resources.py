@@ -38,11 +38,13 @@ class StackShape:
     """Names and settings of one stage's resources."""
 
     prefix: str = "punctual-local"  # the stack names its schedule group punctual-<stage>
-    # As infra/firing.py: a failed delivery comes back once the run's lease and one executor timeout have
-    # lapsed; more receives than the executor's MAX_ATTEMPTS (it records the failed run first), plus
-    # headroom for receives that are not publish attempts.
+    # As infra/firing.py: six executor timeouts (and at least the run's lease plus one timeout); more receives
+    # than the executor's MAX_ATTEMPTS (it records the failed run first), plus headroom for receives that are
+    # not publish attempts.
     delay_queue: QueueShape = QueueShape(
-        visibility_timeout_seconds=int(ServiceSettings().lease.total_seconds()) + EXECUTOR_TIMEOUT_SECONDS,
+        visibility_timeout_seconds=max(
+            6 * EXECUTOR_TIMEOUT_SECONDS, int(ServiceSettings().lease.total_seconds()) + EXECUTOR_TIMEOUT_SECONDS
+        ),
         retention_seconds=SQS_DEFAULT_RETENTION_SECONDS,
         max_receive_count=HandlerEnv().MAX_ATTEMPTS + DELAY_QUEUE_RECEIVE_HEADROOM,
     )
