@@ -100,7 +100,9 @@ class StageConfig:
             raise ValueError(f"stage {self.name}: alarm_email {self.alarm_email!r} is not an e-mail address")
         if self.alarm_topic_arn is not None:
             if not _TOPIC_ARN.match(self.alarm_topic_arn):
-                raise ValueError(f"stage {self.name}: alarm_topic_arn {self.alarm_topic_arn!r} is not an SNS ARN")
+                raise ValueError(
+                    f"stage {self.name}: alarm_topic_arn {self.alarm_topic_arn!r} is not an SNS ARN"
+                )
             if self.alarm_email is not None:
                 raise ValueError(
                     f"stage {self.name}: set alarm_email or alarm_topic_arn, not both "

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aws_cdk import Duration, Stack
+from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
@@ -186,7 +186,12 @@ class Monitoring(Construct):
         from_this_accounts_alarms = {
             "StringEquals": {"aws:SourceAccount": stack.account},
             "ArnLike": {
-                "aws:SourceArn": stack.format_arn(service="cloudwatch", resource="alarm", resource_name="*")
+                "aws:SourceArn": stack.format_arn(
+                    service="cloudwatch",
+                    resource="alarm",
+                    resource_name="*",
+                    arn_format=ArnFormat.COLON_RESOURCE_NAME,  # arn:...:cloudwatch:<region>:<account>:alarm:<name>
+                )
             },
         }
         topic.add_to_resource_policy(

@@ -6,8 +6,19 @@ import pytest
 
 from tests.infra.synth import Synthesized, synthesize
 
-# A dev stage with every optional feature switched on.
-VARIANT = {"fifo_topic": True, "shared_secret": True, "alarm_email": "ops@example.com"}
+# A dev stage with every optional feature switched on, and the operator settings away from their defaults.
+VARIANT = {
+    "fifo_topic": True,
+    "shared_secret": True,
+    "alarm_email": "ops@example.com",
+    "xray": True,
+    "log_level": "WARN",
+    "api_reserved_concurrency": 20,
+    "executor_reserved_concurrency": 30,
+    "sweeper_reserved_concurrency": 2,
+    "executor_max_concurrency": 25,
+    "events_queue_retention_days": 1,
+}
 
 
 @pytest.fixture(scope="session")

@@ -101,7 +101,9 @@ def cdk_json_stages() -> dict[str, dict[str, Any]]:
     return stages
 
 
-def synthesize(stage: str, outdir: Path, *, context: dict[str, Any] | None = None, **overrides: Any) -> Synthesized:
+def synthesize(
+    stage: str, outdir: Path, *, context: dict[str, Any] | None = None, **overrides: Any
+) -> Synthesized:
     """The real app, cdk-nag included, for ``stage`` of cdk.json with ``overrides`` applied to its settings
     and ``context`` added as ``-c`` would (cdk.json's feature flags included, as the CLI passes them)."""
     stages = copy.deepcopy(cdk_json_stages())

@@ -35,13 +35,57 @@ def _placeholders(environment: dict[str, Any]) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("path", FUNCTIONS)
-def test_runtime_architecture_tracing(every_stack: Synthesized, path: str) -> None:
+def test_runtime_architecture_and_json_logs(every_stack: Synthesized, path: str) -> None:
     props = every_stack.props(f"{path}/Function")
     assert props["Runtime"] == "python3.12"
     assert props["Architectures"] == ["arm64"]
-    assert props["TracingConfig"] == {"Mode": "Active"}
     assert props["Handler"] == FUNCTIONS[path]
-    assert props["LoggingConfig"]["LogGroup"] == every_stack.ref(f"{path}/Logs")
+    stage_log_level = props["Environment"]["Variables"]["LOG_LEVEL"]
+    assert props["LoggingConfig"] == {
+        "LogGroup": every_stack.ref(f"{path}/Logs"),
+        "LogFormat": "JSON",
+        "ApplicationLogLevel": stage_log_level,  # the same level Powertools is given
+        "SystemLogLevel": "WARN",  # no START/END/REPORT lines
+    }
+
+
+@pytest.mark.parametrize("path", FUNCTIONS)
+def test_xray_is_a_stage_setting(
+    dev: Synthesized, prod: Synthesized, variant: Synthesized, path: str
+) -> None:
+    assert "TracingConfig" not in dev.props(f"{path}/Function")  # dev: "xray": false
+    assert prod.props(f"{path}/Function")["TracingConfig"] == {"Mode": "Active"}
+    assert variant.props(f"{path}/Function")["TracingConfig"] == {"Mode": "Active"}
+    assert not any("xray:" in action for action in dev.actions(f"{path}/Role"))
+    assert {"xray:PutTraceSegments", "xray:PutTelemetryRecords"} <= prod.actions(f"{path}/Role")
+
+
+def test_log_levels_per_stage(dev: Synthesized, prod: Synthesized, variant: Synthesized) -> None:
+    for stack, level in ((dev, "DEBUG"), (prod, "INFO"), (variant, "WARN")):
+        for path in FUNCTIONS:
+            assert stack.props(f"{path}/Function")["LoggingConfig"]["ApplicationLogLevel"] == level
+
+
+def test_no_reserved_concurrency_by_default_so_a_new_account_can_deploy(
+    dev: Synthesized, prod: Synthesized
+) -> None:
+    # Lambda keeps 10 executions unreserved and a new account's quota is 10: any reservation would fail.
+    for stack in (dev, prod):
+        for path in FUNCTIONS:
+            assert "ReservedConcurrentExecutions" not in stack.props(f"{path}/Function")
+            # The reason is written next to the resource, for checkov and its reader.
+            [skip] = stack.resource(f"{path}/Function")["Metadata"]["checkov"]["skip"]
+            assert skip["id"] == "CKV_AWS_115" and "quota is 10" in skip["comment"]
+
+
+def test_reserved_concurrency_per_function_when_set(dev: Synthesized, variant: Synthesized) -> None:
+    for path in FUNCTIONS:
+        assert "ReservedConcurrentExecutions" not in dev.props(f"{path}/Function")
+    assert variant.props("Api/Handler/Function")["ReservedConcurrentExecutions"] == 20
+    assert variant.props("Firing/Executor/Function")["ReservedConcurrentExecutions"] == 30
+    assert variant.props("Firing/Sweeper/Function")["ReservedConcurrentExecutions"] == 2
+    # A reserved function has nothing to explain to checkov.
+    assert "checkov" not in variant.resource("Firing/Executor/Function").get("Metadata", {})
 
 
 def test_log_retention_per_stage(dev: Synthesized, prod: Synthesized) -> None:

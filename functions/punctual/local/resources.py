@@ -154,13 +154,12 @@ def provision(clients: Any, shape: StackShape, endpoint_url: str) -> Provisioned
     events_queue_url, events_queue_arn = queue(shape.events_queue_name, shape.events_queue, events_dlq_arn)
     tap_queue_url, tap_queue_arn = queue(shape.tap_queue_name, shape.events_queue)
 
-    for queue_arn in (events_queue_arn, tap_queue_arn):
-        sns.subscribe(
-            TopicArn=topic_arn,
-            Protocol="sqs",
-            Endpoint=queue_arn,
-            Attributes={"RawMessageDelivery": "true"},
-        )
+    # As infra/events.py, the events subscription dead-letters what SNS could not deliver into the events DLQ.
+    for queue_arn, dlq_arn in ((events_queue_arn, events_dlq_arn), (tap_queue_arn, None)):
+        attributes = {"RawMessageDelivery": "true"}
+        if dlq_arn is not None:
+            attributes["RedrivePolicy"] = json.dumps({"deadLetterTargetArn": dlq_arn})
+        sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn, Attributes=attributes)
 
     scheduler.create_schedule_group(Name=shape.schedule_group_name)
 
