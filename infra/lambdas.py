@@ -17,8 +17,8 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra.bundling import ARCHITECTURE, RUNTIME
-from infra.config import StageConfig
 from infra.checkov import skip_checkov
+from infra.config import StageConfig
 from infra.nag import acknowledge, default_policy
 
 # Lambda's application log level names for the stage's log_level (the same names Python logging accepts).

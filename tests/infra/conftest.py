@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.infra.synth import Synthesized, synthesize
@@ -40,3 +42,9 @@ def variant(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
 def every_stack(request: pytest.FixtureRequest) -> Synthesized:
     synthesized: Synthesized = request.getfixturevalue(request.param)
     return synthesized
+
+
+@pytest.fixture(scope="session")
+def region(dev: Synthesized) -> dict[str, Any]:
+    """The punctual-region stack's template (the same whatever the stage)."""
+    return dev.region_template

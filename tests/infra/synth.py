@@ -15,6 +15,7 @@ import aws_cdk as cdk
 
 import app
 from infra.config import CDK_JSON
+from infra.region import REGION_STACK_NAME
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class Synthesized:
     stack_name: str
     template: dict[str, Any]
     report: dict[str, Any]  # cdk-nag's validation report
+    region_template: dict[str, Any]  # punctual-region, which the stage depends on
 
     @property
     def resources(self) -> dict[str, dict[str, Any]]:
@@ -133,4 +135,5 @@ def synthesize(
         stack_name=stack.stack_name,
         template=json.loads((outdir / f"{stack.artifact_id}.template.json").read_text()),
         report=json.loads((outdir / "validation-report.json").read_text()),
+        region_template=json.loads((outdir / f"{REGION_STACK_NAME}.template.json").read_text()),
     )
