@@ -43,7 +43,8 @@ class StackShape:
     # not publish attempts.
     delay_queue: QueueShape = QueueShape(
         visibility_timeout_seconds=max(
-            6 * EXECUTOR_TIMEOUT_SECONDS, int(ServiceSettings().lease.total_seconds()) + EXECUTOR_TIMEOUT_SECONDS
+            6 * EXECUTOR_TIMEOUT_SECONDS,
+            int(ServiceSettings().lease.total_seconds()) + EXECUTOR_TIMEOUT_SECONDS,
         ),
         retention_seconds=SQS_DEFAULT_RETENTION_SECONDS,
         max_receive_count=HandlerEnv().MAX_ATTEMPTS + DELAY_QUEUE_RECEIVE_HEADROOM,
