@@ -63,6 +63,7 @@ class Monitoring(Construct):
     ) -> None:
         super().__init__(scope, id)
         stack = Stack.of(self)
+        self._prefix = f"punctual-{config.name}"
         self.alarms: list[cloudwatch.Alarm] = []
         for name, queue in dead_letter_queues.items():
             self._alarm(
@@ -233,6 +234,7 @@ class Monitoring(Construct):
             metric.create_alarm(
                 self,
                 id,
+                alarm_name=f"{self._prefix}-{id}",  # what the README's runbook table lists
                 alarm_description=f"punctual: {description}",
                 threshold=threshold,
                 comparison_operator=comparison,

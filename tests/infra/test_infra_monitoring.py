@@ -3,6 +3,7 @@ lateness p99 of fired occurrences; the alarm topic CloudWatch may publish to; th
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from punctual.handlers.observability import LATENESS_METRIC, METRICS_NAMESPACE, SERVICE_NAME
@@ -37,8 +38,17 @@ def _alarm(stack: Synthesized, name: str) -> dict[str, Any]:
 
 def test_the_alarms(every_stack: Synthesized) -> None:
     assert len(_alarms(every_stack)) == len(ALARMS)
+    stage = every_stack.stack_name.removeprefix("punctual-")
     for name in ALARMS:
         assert _alarm(every_stack, name)["AlarmDescription"].startswith("punctual: ")
+        assert _alarm(every_stack, name)["AlarmName"] == f"punctual-{stage}-{name}"  # as the README's runbook
+
+
+def test_the_readme_has_a_runbook_line_per_alarm() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    rows = [line for line in readme.splitlines() if line.startswith("| `") and "|" in line[2:]]
+    for name in ALARMS:
+        assert any(f"`{name}`" in row.split("|")[1] for row in rows), name
 
 
 def test_an_alarm_for_anything_in_each_dead_letter_queue(dev: Synthesized) -> None:
