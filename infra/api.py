@@ -16,6 +16,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
+from infra.checkov import skip_checkov
 from infra.config import StageConfig
 from infra.firing import Firing
 from infra.lambdas import PunctualFunction
@@ -108,6 +109,12 @@ class Api(Construct):
             timeout=API_TIMEOUT,
             reserved_concurrency=config.api_reserved_concurrency,
         )
+        skip_checkov(
+            self.function.function,
+            "CKV_AWS_116",
+            "Invoked synchronously by API Gateway only: a failure is the caller's 5XX (and the ApiErrors alarm); "
+            "a Lambda DLQ applies to asynchronous invocations.",
+        )
         storage.grant_read_write(self.function, indexes=True)
         firing.grant_arming(self.function)
         for secret in (self.cursor_secret, self.shared_secret):
@@ -156,7 +163,14 @@ class Api(Construct):
         self.rest_api.root.add_method("ANY", integration)
         self.rest_api.root.add_proxy(default_integration=integration, any_method=True)
         # Load balancers and uptime checks probe without a key.
-        self.rest_api.root.add_resource("health").add_method("GET", integration, api_key_required=False)
+        health = self.rest_api.root.add_resource("health").add_method(
+            "GET", integration, api_key_required=False
+        )
+        skip_checkov(
+            health,
+            "CKV_AWS_59",
+            "GET /health is open on purpose for load balancers and uptime checks; it returns no data.",
+        )
 
         self.usage_plan = usage_plan = self.rest_api.add_usage_plan(
             "UsagePlan",

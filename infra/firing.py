@@ -25,6 +25,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 from punctual.service.settings import ServiceSettings
 
+from infra.checkov import skip_checkov
 from infra.config import StageConfig
 from infra.events import Events
 from infra.lambdas import PunctualFunction
@@ -152,6 +153,12 @@ class Firing(Construct):
                 max_concurrency=config.executor_max_concurrency,
             )
         )
+        skip_checkov(
+            self.executor.function,
+            "CKV_AWS_116",
+            "Failed EBS wake-ups (asynchronous) go to the schedule DLQ as the on-failure destination, which "
+            "checkov does not read; failed delay-queue batches redrive to the delay DLQ.",
+        )
         storage.grant_read_write(self.executor, indexes=False)
         events.grant_publish(self.executor)
         self.grant_arming(self.executor)
@@ -181,6 +188,12 @@ class Firing(Construct):
             timeout=SWEEPER_TIMEOUT,
             retry_attempts=0,  # a failed sweep is repeated by the next minute's anyway
             reserved_concurrency=config.sweeper_reserved_concurrency,
+        )
+        skip_checkov(
+            self.sweeper.function,
+            "CKV_AWS_116",
+            "The sweep schedule's EBS target has the schedule DLQ; a failed sweep is not retried (retry 0) "
+            "because the next minute's sweep does the same work.",
         )
         storage.grant_read_write(self.sweeper, indexes=True)
         self.grant_arming(self.sweeper)

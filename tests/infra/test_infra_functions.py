@@ -152,3 +152,12 @@ def test_secrets_are_generated_not_written_in_the_template(variant: Synthesized)
         props = variant.props(path)
         assert "SecretString" not in props
         assert props["GenerateSecretString"]["PasswordLength"] >= 32
+
+
+@pytest.mark.parametrize("path", FUNCTIONS)
+def test_why_a_function_has_no_lambda_dlq_is_written_next_to_it(every_stack: Synthesized, path: str) -> None:
+    """checkov's DLQ finding (CKV_AWS_116) matters: each function says where its failures go instead."""
+    function = every_stack.resource(f"{path}/Function")
+    assert "DeadLetterConfig" not in function["Properties"]
+    skips = {skip["id"]: skip["comment"] for skip in function["Metadata"]["checkov"]["skip"]}
+    assert len(skips["CKV_AWS_116"].split()) >= 10
