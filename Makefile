@@ -71,12 +71,14 @@ STAGES := dev prod
 synth: install
 	node_modules/.bin/cdk synth --quiet -c stage=$(STAGE) > /dev/null
 
-# Every stage's template. W3005: CDK adds a DependsOn on the function's role that a GetAtt already implies.
+# Every stage's template, and punctual-region's (the same for every stage). W3005: CDK adds a DependsOn on the
+# function's role that a GetAtt already implies.
 cfn-lint: install
 	@for stage in $(STAGES); do \
 	  $(MAKE) --no-print-directory synth STAGE=$$stage && \
 	  $(BIN)/cfn-lint --ignore-checks W3005 -- cdk.out/punctual-$$stage.template.json || exit 1; \
 	done
+	$(BIN)/cfn-lint --ignore-checks W3005 -- cdk.out/punctual-region.template.json
 
 test: lint typecheck
 	$(BIN)/pytest -n 2 -q

@@ -177,10 +177,11 @@ def _facts_from_source() -> StackFacts:
     bundling = (ROOT / "infra" / "bundling.py").read_text()
     architecture = "arm64" if "Architecture.ARM_64" in bundling else "x86_64"
     return StackFacts(
-        source="infra/*.py (no fresh cdk.out template); alarms: 3 DLQs + 2 error + 1 lateness",
+        source="infra/*.py (no fresh cdk.out template); alarms: 3 DLQs + 3 errors + 3 throttles + API 5XX rate "
+        "+ sweeper heartbeat + lateness",
         memory_mb=memory,
         architecture=architecture,
-        alarms=6,
+        alarms=12,
         kms_keys=1,
         secrets=1,
         dashboards=1,

@@ -1,22 +1,26 @@
 """The Lambda asset: the ``punctual`` package plus its runtime dependencies, built without Docker.
 
-The dependencies are pyproject's ``[project] dependencies`` (the one list), installed as arm64 / CPython
-3.12 wheels by pip's cross-platform mode. An installed set is cached under ``.bundle-cache/`` keyed by the
-requirements, so only a change of requirements runs pip again; CDK itself skips bundling when
-``cdk.out`` already holds an asset with the same source hash.
+The dependencies are exactly what ``uv.lock`` pins for pyproject's ``[project] dependencies``: ``uv export``
+writes them, indirect ones included, each with its hashes, and pip installs that list as it is
+(``--require-hashes --no-deps``: nothing resolved afresh, nothing unverified) as arm64 / CPython 3.12
+wheels by its cross-platform mode. pip runs isolated from the machine (``--isolated``, and
+``PIP_CONFIG_FILE=/dev/null`` so that no pip.conf, user or global, can add an index or change an option).
+An installed set is cached under ``.bundle-cache/`` keyed by the locked list, so only a change of the lock
+runs pip again; CDK itself skips bundling when ``cdk.out`` already holds an asset with the same source hash.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.util
+import os
 import shlex
 import shutil
 import subprocess
 import sys
 import tempfile
 import tomllib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -32,6 +36,19 @@ PACKAGE = "punctual"
 
 RUNTIME = lambda_.Runtime.PYTHON_3_12
 ARCHITECTURE = lambda_.Architecture.ARM_64
+UV_EXPORT = (
+    "export",
+    "--frozen",  # the lock as committed: fails rather than re-resolving if pyproject changed without it
+    "--no-dev",
+    "--no-emit-project",
+    "--no-emit-workspace",
+    "--no-header",
+    "--no-annotate",
+    "--format",
+    "requirements-txt",
+)
+# Each locked requirement, exactly: hashes checked, no dependency resolution, no machine-wide pip config.
+PIP_LOCKED_FLAGS = ("--isolated", "--require-hashes", "--no-deps")
 PIP_TARGET_FLAGS = (
     "--platform",
     "manylinux2014_aarch64",
@@ -61,6 +78,31 @@ def runtime_requirements(pyproject: Path = PYPROJECT) -> list[str]:
     return [str(requirement) for requirement in dependencies]
 
 
+def _find_uv() -> str:
+    """The pinned uv ``make install`` puts in .tools/, else one on PATH."""
+    tools_uv = PROJECT_ROOT / ".tools" / "bin" / "uv"
+    if tools_uv.exists():
+        return str(tools_uv)
+    found = shutil.which("uv")
+    if found is None:
+        raise RuntimeError("bundling needs uv to export uv.lock: run `make install` first")
+    return found
+
+
+def locked_requirements(uv: str | None = None, *, run: Runner = subprocess.run) -> str:
+    """The runtime dependencies as uv.lock pins them, indirect ones included, one ``name==version`` with its
+    ``--hash`` lines each (a requirements file)."""
+    result = run([uv or _find_uv(), *UV_EXPORT], cwd=PROJECT_ROOT, check=True, capture_output=True, text=True)
+    return str(result.stdout)
+
+
+def pip_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment pip runs in: no PIP_* variable of the machine, and no configuration file at all."""
+    source = os.environ if environ is None else environ
+    clean = {key: value for key, value in source.items() if not key.upper().startswith("PIP_")}
+    return {**clean, "PIP_CONFIG_FILE": os.devnull}
+
+
 def _find_pip() -> list[str] | None:
     """pip for the cross-platform install. The uv-managed .venv has none; ``make install`` puts one in
     .tools/. Any pip works: the target interpreter is given explicitly."""
@@ -85,14 +127,14 @@ class LocalPipBundling:
 
     def __init__(
         self,
-        requirements: Sequence[str],
+        requirements: str,
         *,
         source_dir: Path = FUNCTIONS_DIR,
         cache_dir: Path = CACHE_DIR,
         pip: Sequence[str] | None = None,
         run: Runner = subprocess.run,
     ) -> None:
-        self._requirements = list(requirements)
+        self._requirements = requirements  # the locked requirements file's text
         self._source_dir = source_dir
         self._cache_dir = cache_dir
         self._pip = list(pip) if pip is not None else _find_pip()
@@ -113,19 +155,24 @@ class LocalPipBundling:
 
     def _dependencies(self, pip: list[str]) -> Path:
         """The installed requirements for the Lambda platform, from the cache or installed into it once."""
-        key = hashlib.sha256("\n".join([*PIP_TARGET_FLAGS, *PRUNED, *self._requirements]).encode())
+        key = hashlib.sha256(
+            "\n".join([*PIP_LOCKED_FLAGS, *PIP_TARGET_FLAGS, *PRUNED, self._requirements]).encode()
+        )
         installed = self._cache_dir / f"site-{key.hexdigest()[:16]}"
         if installed.is_dir():
             return installed
         self._cache_dir.mkdir(parents=True, exist_ok=True)
         # Install beside the final place and rename: an interrupted or concurrent synth never sees half a set.
         staging = Path(tempfile.mkdtemp(prefix="staging-", dir=self._cache_dir))
+        requirements_file = staging.with_suffix(".txt")
         try:
+            requirements_file.write_text(self._requirements)
             self._run(
                 [
                     *pip,
                     "install",
-                    "-qq",  # errors only: machine-level pip config can be chatty
+                    "-qq",  # errors only
+                    *PIP_LOCKED_FLAGS,
                     "--disable-pip-version-check",
                     "--no-warn-conflicts",  # the target dir is checked against pip's own environment
                     "--no-compile",
@@ -134,9 +181,11 @@ class LocalPipBundling:
                     str(self._cache_dir / "pip"),
                     "--target",
                     str(staging),
-                    *self._requirements,
+                    "--requirement",
+                    str(requirements_file),
                 ],
                 check=True,
+                env=pip_environment(),
             )
             _prune(staging)
             try:
@@ -146,16 +195,19 @@ class LocalPipBundling:
                     raise
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+            requirements_file.unlink(missing_ok=True)
         return installed
 
 
-def docker_command(requirements: Sequence[str]) -> list[str]:
+def docker_command(requirements: str) -> list[str]:
     """The same build inside the SAM image, for machines where local bundling is unavailable. It is also
-    part of the asset's source hash, so changing a requirement re-bundles."""
+    part of the asset's source hash, so changing the lock re-bundles."""
     prune = " ".join(f"/asset-output/{name} /asset-output/{name}-*.dist-info" for name in PRUNED)
     script = " && ".join(
         [
-            f"pip install --no-compile --target /asset-output {shlex.join(requirements)}",
+            f"printf '%s' {shlex.quote(requirements)} > /tmp/requirements.txt",
+            f"PIP_CONFIG_FILE=/dev/null pip install {' '.join(PIP_LOCKED_FLAGS)} --no-compile "
+            "--target /asset-output --requirement /tmp/requirements.txt",
             f"rm -rf {prune}",
             f"cp -r {PACKAGE} /asset-output/",
             *(f"rm -rf /asset-output/{PACKAGE}/{name}" for name in SUBPACKAGES_NOT_SHIPPED),
@@ -164,9 +216,9 @@ def docker_command(requirements: Sequence[str]) -> list[str]:
     return ["bash", "-c", script]
 
 
-def lambda_code(requirements: Sequence[str] | None = None) -> lambda_.Code:
-    """One asset for the three functions."""
-    requirements = list(requirements) if requirements is not None else runtime_requirements()
+def lambda_code(requirements: str | None = None) -> lambda_.Code:
+    """One asset for the three functions; ``requirements`` (a locked requirements file) defaults to uv.lock's."""
+    requirements = requirements if requirements is not None else locked_requirements()
     image: DockerImage = RUNTIME.bundling_image
     return lambda_.Code.from_asset(
         str(FUNCTIONS_DIR),

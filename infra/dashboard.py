@@ -134,11 +134,15 @@ class Dashboard(Construct):
         stack = Stack.of(self)
         handlers = [child for child in stack.node.children if child.node.id.startswith(DEPLOYMENT_HANDLER)]
         assets_id = stack.get_logical_id(self.bucket.node.default_child)  # type: ignore[arg-type]
-        deployment_findings = {
+        on_function = {
             "AwsSolutions-L1": "CDK's BucketDeployment handler chooses its own runtime, and runs only while deploying.",
+        }
+        on_role = {
             "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
             "AWSLambdaBasicExecutionRole]": "CDK's BucketDeployment handler writes its logs with the AWS "
             "policy made for that purpose.",
+        }
+        on_policy = {
             "AwsSolutions-IAM5[Resource::*]": "CDK's BucketDeployment handler invalidates the distribution; "
             "CloudFront's CreateInvalidation and GetInvalidation take no resource narrower than this here.",
             "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-"
@@ -148,13 +152,17 @@ class Dashboard(Construct):
             "prunes the dashboard's files, every object of its own bucket.",
         }
         for action in ("s3:GetObject*", "s3:GetBucket*", "s3:List*", "s3:DeleteObject*", "s3:Abort*"):
-            deployment_findings[f"AwsSolutions-IAM5[Action::{action}]"] = (
+            on_policy[f"AwsSolutions-IAM5[Action::{action}]"] = (
                 "CDK's BucketDeployment handler grants the read, list, delete and abort families "
                 "it needs to copy and prune the files, on the two buckets only."
             )
         for handler in handlers:
-            for rule, reason in deployment_findings.items():
-                acknowledge(handler, rule, reason)
+            role = handler.node.find_child("ServiceRole")
+            policy = role.node.find_child("DefaultPolicy")
+            # Each finding on the one resource it arises on: the function, its role, the role's policy.
+            for target, findings in ((handler, on_function), (role, on_role), (policy, on_policy)):
+                for rule, reason in findings.items():
+                    acknowledge(target, rule, reason)
 
 
 def allow_origin(api: Api, origin: str) -> None:

@@ -1,7 +1,13 @@
-"""Where fired events go: the SNS topic (optionally FIFO) and the ``events`` queue subscribed to it."""
+"""Where fired events go: the SNS topic (optionally FIFO) and the ``events`` queue subscribed to it.
+
+The events queue keeps a fired event ``events_queue_retention_days`` (a stage setting), since nothing of
+punctual consumes it. Its subscription dead-letters what SNS could not deliver to it (the queue deleted,
+its policy or key broken) into the same events DLQ its consumers' failures go to, where the DLQ alarm sees it.
+"""
 
 from __future__ import annotations
 
+from aws_cdk import Duration
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
@@ -47,15 +53,20 @@ class Events(Construct):
                 max_receive_count=EVENTS_MAX_RECEIVE_COUNT, queue=self.dead_letter_queue
             ),
             fifo=config.fifo_topic,
+            retention_period=Duration.days(config.events_queue_retention_days),
         )
         # Raw delivery: the queue's consumers read the fired event JSON itself, not an SNS envelope.
-        self.topic.add_subscription(subscriptions.SqsSubscription(self.queue, raw_message_delivery=True))
+        self.topic.add_subscription(
+            subscriptions.SqsSubscription(
+                self.queue, raw_message_delivery=True, dead_letter_queue=self.dead_letter_queue
+            )
+        )
 
     def grant_publish(self, function: PunctualFunction) -> None:
         """sns:Publish on the topic, and the data keys of its KMS key that publishing needs."""
         self.topic.grant_publish(function.role)
         acknowledge(
-            function,
+            function.policy,
             "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
             "Publishing to the encrypted topic needs GenerateDataKey (and its variants) on that one key only.",
         )

@@ -25,20 +25,28 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 from punctual.service.settings import ServiceSettings
 
+from infra.checkov import skip_checkov
 from infra.config import StageConfig
 from infra.events import Events
 from infra.lambdas import PunctualFunction
-from infra.nag import acknowledge
+from infra.nag import acknowledge, default_policy
 from infra.queues import dead_letter_queue, encrypted_queue
 from infra.storage import Storage
 
 EXECUTOR_TIMEOUT = Duration.seconds(30)
-# A failed delivery comes back only after the lease its attempt took has lapsed (the attempt claimed the
-# run at most one function timeout after receiving it), so a retry never finds its own stale lease.
 # Receives that are not publish attempts (waiting on an earlier in-flight occurrence) before dead-lettering.
 DELAY_QUEUE_RECEIVE_HEADROOM = 5
+# At least six executor timeouts, as AWS advises for an SQS event source: Lambda may retry a throttled batch
+# (reserved or maximum concurrency reached) within that time without the message reappearing meanwhile.
+# Also at least the lease plus one timeout: a failed delivery comes back only after the lease its attempt
+# took has lapsed (the attempt claimed the run at most one timeout after receiving it), so a retry never
+# finds its own stale lease. The sweeper's grace (ServiceSettings.sweep_grace) must stay above this plus a
+# sweep, so that a redelivery lands before the sweeper counts the occurrence as missed.
 DELAY_QUEUE_VISIBILITY = Duration.seconds(
-    int(ServiceSettings().lease.total_seconds()) + int(EXECUTOR_TIMEOUT.to_seconds())
+    max(
+        6 * int(EXECUTOR_TIMEOUT.to_seconds()),
+        int(ServiceSettings().lease.total_seconds()) + int(EXECUTOR_TIMEOUT.to_seconds()),
+    )
 )
 EXECUTOR_BATCH_SIZE = 10
 # Lambda's own retries of an asynchronous (EBS wake-up) invocation the executor failed, before the
@@ -46,6 +54,7 @@ EXECUTOR_BATCH_SIZE = 10
 # wake-up's ~2-minute lead; the sweeper repairs an occurrence that the second finds already late.
 EXECUTOR_ASYNC_RETRY_ATTEMPTS = 2
 SWEEPER_TIMEOUT = Duration.seconds(60)
+SWEEP_INTERVAL = Duration.minutes(1)
 SWEEP_RETRY_ATTEMPTS = 2
 SWEEP_MAX_EVENT_AGE = Duration.minutes(1)  # an older sweep is superseded by the next minute's
 
@@ -136,13 +145,22 @@ class Firing(Construct):
             # Grants the executor sqs:SendMessage on the queue. Delay-queue batches are synchronous
             # invocations: they redrive to the delay DLQ instead.
             on_failure=destinations.SqsDestination(self.schedule_dead_letter_queue),
+            reserved_concurrency=config.executor_reserved_concurrency,
         )
         self.executor.function.add_event_source(
             event_sources.SqsEventSource(
                 self.delay_queue,
                 batch_size=EXECUTOR_BATCH_SIZE,
                 report_batch_item_failures=True,
+                # Bounds the executor without reserving concurrency (StageConfig.executor_max_concurrency).
+                max_concurrency=config.executor_max_concurrency,
             )
+        )
+        skip_checkov(
+            self.executor.function,
+            "CKV_AWS_116",
+            "Failed EBS wake-ups (asynchronous) go to the schedule DLQ as the on-failure destination, which "
+            "checkov does not read; failed delay-queue batches redrive to the delay DLQ.",
         )
         storage.grant_read_write(self.executor, indexes=False)
         events.grant_publish(self.executor)
@@ -172,6 +190,13 @@ class Firing(Construct):
             },
             timeout=SWEEPER_TIMEOUT,
             retry_attempts=0,  # a failed sweep is repeated by the next minute's anyway
+            reserved_concurrency=config.sweeper_reserved_concurrency,
+        )
+        skip_checkov(
+            self.sweeper.function,
+            "CKV_AWS_116",
+            "The sweep schedule's EBS target has the schedule DLQ; a failed sweep is not retried (retry 0) "
+            "because the next minute's sweep does the same work.",
         )
         storage.grant_read_write(self.sweeper, indexes=True)
         self.grant_arming(self.sweeper)
@@ -189,7 +214,7 @@ class Firing(Construct):
             self,
             "SweepEveryMinute",
             description=f"punctual {config.name}: sweep every minute",
-            schedule=scheduler.ScheduleExpression.rate(Duration.minutes(1)),
+            schedule=scheduler.ScheduleExpression.rate(SWEEP_INTERVAL),
             target=targets.LambdaInvoke(
                 self.sweeper.function,
                 role=sweep_role,
@@ -201,7 +226,7 @@ class Firing(Construct):
 
         sweeper_id = stack.get_logical_id(self.sweeper.function.node.default_child)  # type: ignore[arg-type]
         acknowledge(
-            sweep_role,
+            default_policy(sweep_role),
             f"AwsSolutions-IAM5[Resource::<{sweeper_id}.Arn>:*]",
             "The scheduler target grant covers the sweeper's versions too; it is still the sweeper only.",
         )
@@ -240,7 +265,7 @@ class Firing(Construct):
             grantee=role, actions=["sqs:SendMessage"], resource_arns=[self.delay_queue.queue_arn]
         )
         acknowledge(
-            function,
+            function.policy,
             "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/"
             f"{self.schedule_group_name}/*]",
             "Wake-up names are derived per task and occurrence at run time; the grant is confined to "

@@ -51,7 +51,7 @@ class PunctualStack(Stack):
             firing=firing,
             base_environment=base_environment,
         )
-        Monitoring(
+        monitoring = Monitoring(
             self,
             "Monitoring",
             config=config,
@@ -62,6 +62,7 @@ class PunctualStack(Stack):
                 "Executor": firing.executor.function,
                 "Sweeper": firing.sweeper.function,
             },
+            sweeper=firing.sweeper.function,
             rest_api=api.rest_api,
         )
 
@@ -93,3 +94,22 @@ class PunctualStack(Stack):
         CfnOutput(
             self, "EventsQueueUrl", value=events.queue.queue_url, description="Fired events, raw JSON bodies"
         )
+        CfnOutput(
+            self,
+            "AlarmTopicArn",
+            value=monitoring.alarm_topic.topic_arn,
+            description="The alarms publish here: subscribe an address, a queue or a chat integration",
+        )
+        CfnOutput(
+            self,
+            "DashboardName",
+            value=monitoring.dashboard.dashboard_name,
+            description="CloudWatch dashboard of this stage",
+        )
+        if api.shared_secret is not None:
+            CfnOutput(
+                self,
+                "SharedSecretArn",
+                value=api.shared_secret.secret_arn,
+                description="aws secretsmanager get-secret-value --secret-id <arn> reveals the shared secret",
+            )

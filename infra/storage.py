@@ -60,12 +60,13 @@ class Storage(Construct):
         resources = [self.table.table_arn]
         if indexes:
             resources.append(f"{self.table.table_arn}/index/*")
-            table_id = Stack.of(self).get_logical_id(self.table.node.default_child)  # type: ignore[arg-type]
-            acknowledge(
-                function,
-                f"AwsSolutions-IAM5[Resource::<{table_id}.Arn>/index/*]",
-                "The table's own two GSIs (GSI1 listings and run history, GSI2 the due index).",
-            )
         iam.Grant.add_to_principal(
             grantee=function.role, actions=[*READ_ACTIONS, *WRITE_ACTIONS], resource_arns=resources
         )
+        if indexes:
+            table_id = Stack.of(self).get_logical_id(self.table.node.default_child)  # type: ignore[arg-type]
+            acknowledge(
+                function.policy,
+                f"AwsSolutions-IAM5[Resource::<{table_id}.Arn>/index/*]",
+                "The table's own two GSIs (GSI1 listings and run history, GSI2 the due index).",
+            )

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.infra.synth import Synthesized, synthesize
 
-# A dev stage with every optional feature switched on.
-VARIANT = {"fifo_topic": True, "shared_secret": True, "alarm_email": "ops@example.com"}
+# A dev stage with every optional feature switched on, and the operator settings away from their defaults.
+VARIANT = {
+    "fifo_topic": True,
+    "shared_secret": True,
+    "alarm_email": "ops@example.com",
+    "xray": True,
+    "log_level": "WARN",
+    "api_reserved_concurrency": 20,
+    "executor_reserved_concurrency": 30,
+    "sweeper_reserved_concurrency": 2,
+    "executor_max_concurrency": 25,
+    "events_queue_retention_days": 1,
+}
 
 
 @pytest.fixture(scope="session")
@@ -29,3 +42,9 @@ def variant(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
 def every_stack(request: pytest.FixtureRequest) -> Synthesized:
     synthesized: Synthesized = request.getfixturevalue(request.param)
     return synthesized
+
+
+@pytest.fixture(scope="session")
+def region(dev: Synthesized) -> dict[str, Any]:
+    """The punctual-region stack's template (the same whatever the stage)."""
+    return dev.region_template

@@ -15,6 +15,7 @@ import aws_cdk as cdk
 
 import app
 from infra.config import CDK_JSON
+from infra.region import REGION_STACK_NAME
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class Synthesized:
     stack_name: str
     template: dict[str, Any]
     report: dict[str, Any]  # cdk-nag's validation report
+    region_template: dict[str, Any]  # punctual-region, which the stage depends on
 
     @property
     def resources(self) -> dict[str, dict[str, Any]]:
@@ -91,19 +93,29 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+def cdk_json_context() -> dict[str, Any]:
+    context: dict[str, Any] = json.loads(CDK_JSON.read_text())["context"]
+    return context
+
+
 def cdk_json_stages() -> dict[str, dict[str, Any]]:
-    stages: dict[str, dict[str, Any]] = json.loads(CDK_JSON.read_text())["context"]["stages"]
+    stages: dict[str, dict[str, Any]] = cdk_json_context()["stages"]
     return stages
 
 
-def synthesize(stage: str, outdir: Path, **overrides: Any) -> Synthesized:
-    """The real app, cdk-nag included, for ``stage`` of cdk.json with ``overrides`` applied to its settings."""
+def synthesize(
+    stage: str, outdir: Path, *, context: dict[str, Any] | None = None, **overrides: Any
+) -> Synthesized:
+    """The real app, cdk-nag included, for ``stage`` of cdk.json with ``overrides`` applied to its settings
+    and ``context`` added as ``-c`` would (cdk.json's feature flags included, as the CLI passes them)."""
     stages = copy.deepcopy(cdk_json_stages())
     stages[stage].update(overrides)
     cdk_app = cdk.App(
         outdir=str(outdir),
         stack_traces=False,
         context={
+            **cdk_json_context(),
+            **(context or {}),
             "stage": stage,
             "stages": stages,
             "aws:cdk:enable-path-metadata": True,
@@ -123,4 +135,5 @@ def synthesize(stage: str, outdir: Path, **overrides: Any) -> Synthesized:
         stack_name=stack.stack_name,
         template=json.loads((outdir / f"{stack.artifact_id}.template.json").read_text()),
         report=json.loads((outdir / "validation-report.json").read_text()),
+        region_template=json.loads((outdir / f"{REGION_STACK_NAME}.template.json").read_text()),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from tests.infra.synth import Synthesized, cdk_json_stages
@@ -76,7 +77,7 @@ def test_stage_throttling_logging_and_tracing(prod: Synthesized) -> None:
     stage = prod.props("Api/RestApi/DeploymentStage.prod")
     assert stage["StageName"] == "prod"
     assert stage["TracingEnabled"] is True
-    assert stage["AccessLogSetting"]["DestinationArn"] == prod.att("Api/AccessLogs")
+    assert prod.ref("Api/AccessLogs") in stage["AccessLogSetting"]["DestinationArn"]["Fn::Join"][1]
     [settings] = stage["MethodSettings"]
     assert settings["HttpMethod"] == "*" and settings["ResourcePath"] == "/*"
     assert settings["LoggingLevel"] == "ERROR"
@@ -84,9 +85,63 @@ def test_stage_throttling_logging_and_tracing(prod: Synthesized) -> None:
     assert settings["ThrottlingBurstLimit"] == cdk_json_stages()["prod"]["throttle_burst"]
 
 
+def test_xray_on_the_api_stage_is_the_stage_setting(dev: Synthesized, variant: Synthesized) -> None:
+    assert dev.props("Api/RestApi/DeploymentStage.dev").get("TracingEnabled") in (None, False)
+    assert variant.props("Api/RestApi/DeploymentStage.dev")["TracingEnabled"] is True
+
+
+def test_access_log_names_the_api_key_so_a_request_traces_to_its_tenant(every_stack: Synthesized) -> None:
+    stage = every_stack.props(f"Api/RestApi/DeploymentStage.{settings_stage(every_stack)}")
+    fields = json.loads(stage["AccessLogSetting"]["Format"])
+    assert fields["apiKeyId"] == "$context.identity.apiKeyId"
+    assert fields["requestId"] == "$context.requestId"
+    assert fields["status"] == "$context.status"
+
+
+def test_execution_logs_expire_with_the_stage_retention(dev: Synthesized, prod: Synthesized) -> None:
+    for stack, days in ((dev, 14), (prod, 90)):
+        stage_name = settings_stage(stack)
+        logs = stack.props("Api/ExecutionLogs")
+        # The very name API Gateway writes execution logs to, created first so that it has a retention.
+        assert logs["LogGroupName"] == {
+            "Fn::Join": ["", ["API-Gateway-Execution-Logs_", stack.ref("Api/RestApi"), f"/{stage_name}"]]
+        }
+        assert logs["RetentionInDays"] == days
+        assert (
+            stack.logical_id("Api/ExecutionLogs")
+            in stack.resource(f"Api/RestApi/DeploymentStage.{stage_name}")["DependsOn"]
+        )
+
+
+def test_no_stage_claims_the_regions_api_gateway_cloudwatch_role(every_stack: Synthesized) -> None:
+    assert every_stack.of_type("AWS::ApiGateway::Account") == {}
+    assert not [r for r in every_stack.of_type("AWS::IAM::Role") if "CloudWatchRole" in r]
+
+
+def test_the_region_stack_holds_that_role_once_and_keeps_it(region: dict[str, Any]) -> None:
+    [account] = [r for r in region["Resources"].values() if r["Type"] == "AWS::ApiGateway::Account"]
+    [(role_id, role)] = [(k, r) for k, r in region["Resources"].items() if r["Type"] == "AWS::IAM::Role"]
+    assert account["Properties"]["CloudWatchRoleArn"] == {"Fn::GetAtt": [role_id, "Arn"]}
+    assert account["DeletionPolicy"] == role["DeletionPolicy"] == "Retain"
+    assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
+        "Service": "apigateway.amazonaws.com"
+    }
+
+
 def test_outputs(every_stack: Synthesized) -> None:
     outputs = every_stack.template["Outputs"]
-    assert set(outputs) == {"ApiUrl", "TopicArn", "ApiKeyId", "UsagePlanId", "EventsQueueUrl", "DashboardUrl"}
+    optional = {"SharedSecretArn"} if "SharedSecretArn" in outputs else set()
+    assert set(outputs) == {
+        "ApiUrl",
+        "TopicArn",
+        "ApiKeyId",
+        "UsagePlanId",
+        "EventsQueueUrl",
+        "AlarmTopicArn",
+        "DashboardName",
+        "DashboardUrl",
+        *optional,
+    }
     assert outputs["TopicArn"]["Value"] == every_stack.ref("Events/Topic")
     assert outputs["ApiKeyId"]["Value"] == every_stack.ref("Api/RestApi/ApiKey")
     assert outputs["EventsQueueUrl"]["Value"] == every_stack.ref("Events/EventsQueue")
@@ -99,3 +154,8 @@ def test_the_usage_plan_id_is_an_output_for_onboarding_tenants(every_stack: Synt
     output = every_stack.template["Outputs"]["UsagePlanId"]
     assert output["Value"] == every_stack.ref("Api/RestApi/UsagePlan")
     assert every_stack.resource("Api/RestApi/UsagePlan")["Type"] == "AWS::ApiGateway::UsagePlan"
+
+
+def test_the_shared_secret_arn_is_an_output_with_the_option(dev: Synthesized, variant: Synthesized) -> None:
+    assert "SharedSecretArn" not in dev.template["Outputs"]
+    assert variant.template["Outputs"]["SharedSecretArn"]["Value"] == variant.ref("Api/SharedSecret")

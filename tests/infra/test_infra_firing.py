@@ -7,7 +7,7 @@ from typing import Any
 from punctual.handlers.env import HandlerEnv
 from punctual.service.settings import ServiceSettings
 
-from infra.firing import EXECUTOR_ASYNC_RETRY_ATTEMPTS
+from infra.firing import EXECUTOR_ASYNC_RETRY_ATTEMPTS, SWEEP_INTERVAL
 from tests.infra.synth import Synthesized
 
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600
@@ -27,6 +27,31 @@ def test_a_failed_delivery_returns_after_the_attempt_lease_lapsed(dev: Synthesiz
     visibility = dev.props("Firing/DelayQueue")["VisibilityTimeout"]
     executor_timeout = dev.props("Firing/Executor/Function")["Timeout"]
     assert visibility >= executor_timeout + ServiceSettings().lease.total_seconds()
+
+
+def test_the_delay_queue_hides_a_batch_six_executor_timeouts(every_stack: Synthesized) -> None:
+    # AWS's advice for an SQS event source: a throttled batch is retried by Lambda within that time.
+    visibility = every_stack.props("Firing/DelayQueue")["VisibilityTimeout"]
+    assert visibility >= 6 * every_stack.props("Firing/Executor/Function")["Timeout"]
+
+
+def test_the_sweep_grace_outlasts_a_redelivery_and_a_sweep(every_stack: Synthesized) -> None:
+    """A delivery that failed comes back after the visibility timeout; the sweeper must not count its
+    occurrence as missed (or skip it) before then, nor before the next sweep after it."""
+    visibility = every_stack.props("Firing/DelayQueue")["VisibilityTimeout"]
+    [schedule] = every_stack.of_type("AWS::Scheduler::Schedule").values()
+    assert schedule["Properties"]["ScheduleExpression"] == f"rate({int(SWEEP_INTERVAL.to_minutes())} minute)"
+    grace = ServiceSettings().sweep_grace.total_seconds()
+    assert grace >= visibility + SWEEP_INTERVAL.to_seconds()
+
+
+def test_the_executors_event_source_has_a_maximum_concurrency(
+    dev: Synthesized, prod: Synthesized, variant: Synthesized
+) -> None:
+    """It reserves nothing (so it deploys on a quota of 10) and leaves the API and the sweeper room."""
+    for stack, expected in ((dev, 5), (prod, 5), (variant, 25)):
+        [mapping] = stack.of_type("AWS::Lambda::EventSourceMapping").values()
+        assert mapping["Properties"]["ScalingConfig"] == {"MaximumConcurrency": expected}
 
 
 def test_events_queue_redrives_to_its_dlq(dev: Synthesized) -> None:
@@ -55,14 +80,32 @@ def test_every_queue_is_encrypted_and_tls_only(every_stack: Synthesized) -> None
     assert guarded == set(queues)
 
 
-def test_events_queue_subscribes_with_raw_delivery(dev: Synthesized) -> None:
-    [subscription] = dev.of_type("AWS::SNS::Subscription").values()
+def test_events_queue_subscribes_with_raw_delivery_and_a_dlq(dev: Synthesized) -> None:
+    [subscription] = [
+        s for s in dev.of_type("AWS::SNS::Subscription").values() if s["Properties"]["Protocol"] == "sqs"
+    ]
     assert subscription["Properties"] == {
         "Endpoint": dev.att("Events/EventsQueue"),
         "Protocol": "sqs",
         "RawMessageDelivery": True,
         "TopicArn": dev.ref("Events/Topic"),
+        # What SNS cannot deliver to the queue lands in the events DLQ, where the DLQ alarm sees it.
+        "RedrivePolicy": {"deadLetterTargetArn": dev.att("Events/EventsDeadLetters")},
     }
+    # SNS may send to the DLQ, from this topic only.
+    [policy] = [
+        p["Properties"]["PolicyDocument"]["Statement"]
+        for p in dev.of_type("AWS::SQS::QueuePolicy").values()
+        if p["Properties"]["Queues"] == [dev.ref("Events/EventsDeadLetters")]
+    ]
+    [allow] = [statement for statement in policy if statement["Effect"] == "Allow"]
+    assert allow["Principal"] == {"Service": "sns.amazonaws.com"} and allow["Action"] == "sqs:SendMessage"
+    assert allow["Condition"] == {"ArnEquals": {"aws:SourceArn": dev.ref("Events/Topic")}}
+
+
+def test_events_queue_retention_is_a_stage_setting(dev: Synthesized, variant: Synthesized) -> None:
+    assert dev.props("Events/EventsQueue")["MessageRetentionPeriod"] == 4 * 24 * 3600
+    assert variant.props("Events/EventsQueue")["MessageRetentionPeriod"] == 24 * 3600
 
 
 def test_topic_is_encrypted_and_tls_only(every_stack: Synthesized) -> None:

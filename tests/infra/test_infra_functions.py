@@ -35,13 +35,61 @@ def _placeholders(environment: dict[str, Any]) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("path", FUNCTIONS)
-def test_runtime_architecture_tracing(every_stack: Synthesized, path: str) -> None:
+def test_runtime_architecture_and_json_logs(every_stack: Synthesized, path: str) -> None:
     props = every_stack.props(f"{path}/Function")
     assert props["Runtime"] == "python3.12"
     assert props["Architectures"] == ["arm64"]
-    assert props["TracingConfig"] == {"Mode": "Active"}
     assert props["Handler"] == FUNCTIONS[path]
-    assert props["LoggingConfig"]["LogGroup"] == every_stack.ref(f"{path}/Logs")
+    stage_log_level = props["Environment"]["Variables"]["LOG_LEVEL"]
+    assert props["LoggingConfig"] == {
+        "LogGroup": every_stack.ref(f"{path}/Logs"),
+        "LogFormat": "JSON",
+        "ApplicationLogLevel": stage_log_level,  # the same level Powertools is given
+        "SystemLogLevel": "WARN",  # no START/END/REPORT lines
+    }
+
+
+@pytest.mark.parametrize("path", FUNCTIONS)
+def test_xray_is_a_stage_setting(
+    dev: Synthesized, prod: Synthesized, variant: Synthesized, path: str
+) -> None:
+    assert "TracingConfig" not in dev.props(f"{path}/Function")  # dev: "xray": false
+    assert prod.props(f"{path}/Function")["TracingConfig"] == {"Mode": "Active"}
+    assert variant.props(f"{path}/Function")["TracingConfig"] == {"Mode": "Active"}
+    assert not any("xray:" in action for action in dev.actions(f"{path}/Role"))
+    assert {"xray:PutTraceSegments", "xray:PutTelemetryRecords"} <= prod.actions(f"{path}/Role")
+
+
+def test_log_levels_per_stage(dev: Synthesized, prod: Synthesized, variant: Synthesized) -> None:
+    for stack, level in ((dev, "DEBUG"), (prod, "INFO"), (variant, "WARN")):
+        for path in FUNCTIONS:
+            assert stack.props(f"{path}/Function")["LoggingConfig"]["ApplicationLogLevel"] == level
+
+
+def test_no_reserved_concurrency_by_default_so_a_new_account_can_deploy(
+    dev: Synthesized, prod: Synthesized
+) -> None:
+    # Lambda keeps 10 executions unreserved and a new account's quota is 10: any reservation would fail.
+    for stack in (dev, prod):
+        for path in FUNCTIONS:
+            assert "ReservedConcurrentExecutions" not in stack.props(f"{path}/Function")
+            # The reason is written next to the resource, for checkov and its reader.
+            skips = {
+                s["id"]: s["comment"]
+                for s in stack.resource(f"{path}/Function")["Metadata"]["checkov"]["skip"]
+            }
+            assert "quota is 10" in skips["CKV_AWS_115"]
+
+
+def test_reserved_concurrency_per_function_when_set(dev: Synthesized, variant: Synthesized) -> None:
+    for path in FUNCTIONS:
+        assert "ReservedConcurrentExecutions" not in dev.props(f"{path}/Function")
+    assert variant.props("Api/Handler/Function")["ReservedConcurrentExecutions"] == 20
+    assert variant.props("Firing/Executor/Function")["ReservedConcurrentExecutions"] == 30
+    assert variant.props("Firing/Sweeper/Function")["ReservedConcurrentExecutions"] == 2
+    # A reserved function has nothing to explain to checkov about its concurrency.
+    skips = variant.resource("Firing/Executor/Function")["Metadata"]["checkov"]["skip"]
+    assert "CKV_AWS_115" not in {skip["id"] for skip in skips}
 
 
 def test_log_retention_per_stage(dev: Synthesized, prod: Synthesized) -> None:
@@ -112,3 +160,12 @@ def test_secrets_are_generated_not_written_in_the_template(variant: Synthesized)
         props = variant.props(path)
         assert "SecretString" not in props
         assert props["GenerateSecretString"]["PasswordLength"] >= 32
+
+
+@pytest.mark.parametrize("path", FUNCTIONS)
+def test_why_a_function_has_no_lambda_dlq_is_written_next_to_it(every_stack: Synthesized, path: str) -> None:
+    """checkov's DLQ finding (CKV_AWS_116) matters: each function says where its failures go instead."""
+    function = every_stack.resource(f"{path}/Function")
+    assert "DeadLetterConfig" not in function["Properties"]
+    skips = {skip["id"]: skip["comment"] for skip in function["Metadata"]["checkov"]["skip"]}
+    assert len(skips["CKV_AWS_116"].split()) >= 10

@@ -175,18 +175,23 @@ def test_the_events_queue_redrives_alike(stack: Synthesized, local: LocalStack) 
     assert (
         emulated_redrive["deadLetterTargetArn"] == local.queue(local.provisioned.events_dlq_url)["QueueArn"]
     )
-    # The stack leaves visibility and retention to SQS; punctual dev sets SQS's defaults explicitly.
+    # The stack leaves visibility to SQS; punctual dev sets SQS's default explicitly. Retention is a stage
+    # setting, 4 days (SQS's default, as punctual dev keeps) in both committed stages.
     assert "VisibilityTimeout" not in deployed
-    assert "MessageRetentionPeriod" not in deployed
     assert int(emulated["VisibilityTimeout"]) == SQS_DEFAULT_VISIBILITY_SECONDS
+    assert deployed["MessageRetentionPeriod"] == SQS_DEFAULT_RETENTION_SECONDS
     assert int(emulated["MessageRetentionPeriod"]) == SQS_DEFAULT_RETENTION_SECONDS
 
 
 def test_the_events_queue_subscribes_with_raw_delivery_in_both(stack: Synthesized, local: LocalStack) -> None:
-    [deployed] = stack.of_type("AWS::SNS::Subscription").values()
-    assert deployed["Properties"]["Protocol"] == "sqs"
+    [deployed] = [
+        s for s in stack.of_type("AWS::SNS::Subscription").values() if s["Properties"]["Protocol"] == "sqs"
+    ]
     assert deployed["Properties"]["Endpoint"] == stack.att("Events/EventsQueue")
     assert deployed["Properties"]["RawMessageDelivery"] is True
+    assert deployed["Properties"]["RedrivePolicy"] == {
+        "deadLetterTargetArn": stack.att("Events/EventsDeadLetters")
+    }
 
     sns = local.client("sns")
     events_queue_arn = local.queue(local.provisioned.events_queue_url)["QueueArn"]
@@ -195,6 +200,8 @@ def test_the_events_queue_subscribes_with_raw_delivery_in_both(stack: Synthesize
     assert emulated["Protocol"] == "sqs"
     attributes = sns.get_subscription_attributes(SubscriptionArn=emulated["SubscriptionArn"])["Attributes"]
     assert attributes["RawMessageDelivery"] == "true"
+    events_dlq_arn = local.queue(local.provisioned.events_dlq_url)["QueueArn"]
+    assert json.loads(attributes["RedrivePolicy"]) == {"deadLetterTargetArn": events_dlq_arn}
 
 
 def test_the_executor_takes_the_delay_queue_in_batches_of_the_same_size(

@@ -29,3 +29,18 @@ def test_wildcard_acknowledgments_name_the_exact_finding(every_stack: Synthesize
     for finding in report["suppressedViolations"]:
         if finding["ruleName"].startswith(("AwsSolutions-IAM5", "AwsSolutions-IAM4")):
             assert "[" in finding["acknowledgedId"], finding["acknowledgedId"]
+
+
+def test_every_acknowledgment_sits_on_the_one_resource_it_covers(every_stack: Synthesized) -> None:
+    """Never on a whole construct: a finding on a resource added later under it must still fail the synth."""
+    [report] = every_stack.report["pluginReports"]
+    for finding in report["suppressedViolations"]:
+        [violating] = finding["violatingConstructs"]
+        assert finding["acknowledgedAt"] == violating["constructPath"], finding["ruleName"]
+        assert violating["constructFqn"].split(".")[-1].startswith("Cfn"), violating["constructFqn"]
+
+
+def test_the_region_stack_is_checked_too(every_stack: Synthesized) -> None:
+    [report] = every_stack.report["pluginReports"]
+    paths = [finding["acknowledgedAt"] for finding in report["suppressedViolations"]]
+    assert any(path.startswith("punctual-region/") for path in paths)

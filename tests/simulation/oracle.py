@@ -24,7 +24,7 @@ from punctual.service.ports import TaskStore
 from punctual.service.settings import ServiceSettings
 
 from tests.fakes import FakeStore
-from tests.simulation.world import Operation
+from tests.simulation.world import VISIBILITY, Operation
 
 # Slack for the clock moving while an operation runs (the executor waits out up to a second).
 _SLACK = timedelta(seconds=2)
@@ -271,7 +271,9 @@ class Oracle:
         if seen is None or seen[0] != task.next_run_at:
             self.overdue_since[task.id] = (task.next_run_at, now)
             return
-        bound = self.settings.sweep_grace + timedelta(minutes=2) + lag + timedelta(seconds=90 + 60) + _SLACK
+        bound = (
+            self.settings.sweep_grace + timedelta(minutes=2) + lag + VISIBILITY + self.settings.lease + _SLACK
+        )
         if now - seen[1] > bound:
             self.fail("P3", task.id, f"due at {task.next_run_at} and still not fired after {now - seen[1]}")
             self.overdue_since.pop(task.id, None)

@@ -32,9 +32,11 @@ def test_the_promises_hold_on_the_dynamodb_store(seed: int, store: DynamoDbTaskS
 
 
 # Each fix of issue 7 reverted in memory: the simulation must find the break unaided within a few seeds (the
-# oracle must never go blind to them). Today it needs one to three; see tests/simulation/reverted.py.
+# oracle must never go blind to them). Today most need one to three; break 5 needs 13 since the delay queue's
+# visibility timeout became 180 s (six executor timeouts): a redelivery comes back less often inside a run.
+# See tests/simulation/reverted.py.
 @pytest.mark.parametrize("fix", range(1, 8))
 def test_the_simulation_finds_each_break_when_its_fix_is_reverted(fix: int) -> None:
     with reverted(fix):
-        found = next((seed for seed in range(1, 9) if run_simulation(seed, 20_000).violations), None)
+        found = next((seed for seed in range(1, 17) if run_simulation(seed, 20_000).violations), None)
     assert found is not None

@@ -122,7 +122,7 @@ def stack_outputs(stage: str, region: str | None) -> dict[str, str]:
         if _error_code(failure) == "ValidationError":  # CloudFormation's "Stack ... does not exist"
             raise _fail(
                 f"no stack {stack_name} in {region or 'the default region'} (deploy it with "
-                f"cdk deploy -c stage={stage}, or pass --region / --usage-plan)",
+                f"cdk deploy -c stage={stage} {stack_name}, or pass --region / --usage-plan)",
                 EXIT_NOT_FOUND,
             ) from None
         raise

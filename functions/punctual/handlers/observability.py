@@ -20,7 +20,11 @@ METRICS_NAMESPACE = "Punctual"
 logger = Logger(service=SERVICE_NAME)
 metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE_NAME)
 
+# Fired occurrences only: the lateness p99 alarm reads this one. A skipped misfire's lateness (hours, after an
+# outage) is its own metric, so an intended skip cannot trip the alarm. Distinct names rather than a
+# dimension: Powertools flushes one dimension set per EMF blob, and the alarm then needs no dimension filter.
 LATENESS_METRIC = "lateness_ms"
+SKIPPED_LATENESS_METRIC = "skipped_lateness_ms"
 
 
 class PowertoolsMetrics:
@@ -34,3 +38,6 @@ class PowertoolsMetrics:
 
     def lateness(self, milliseconds: int) -> None:
         self._sink.add_metric(name=LATENESS_METRIC, unit=MetricUnit.Milliseconds, value=milliseconds)
+
+    def skipped_lateness(self, milliseconds: int) -> None:
+        self._sink.add_metric(name=SKIPPED_LATENESS_METRIC, unit=MetricUnit.Milliseconds, value=milliseconds)

@@ -51,6 +51,23 @@ _REAL_AWS_VARIABLES = (
 )
 
 
+# How each port is chosen instead of its default (punctual.local.cli reads both).
+PORT_SETTINGS = {
+    "API": ("--api-port", "PUNCTUAL_API_PORT"),
+    "AWS emulator": ("--aws-port", "PUNCTUAL_AWS_PORT"),
+}
+
+
+def port_clash_message(what: str, host: str, port: int, reason: str | None) -> str:
+    """What to do about a port in use (another punctual dev, a localstack...): name both ports' settings."""
+    flag, variable = PORT_SETTINGS[what]
+    others = "; ".join(f"{name}: {f} or {v}" for name, (f, v) in PORT_SETTINGS.items() if name != what)
+    return (
+        f"{what} port {host}:{port} is not available ({reason or 'in use'}). "
+        f"Pick another with {flag} N or {variable}=N ({others})."
+    )
+
+
 @dataclass(frozen=True)
 class DevOptions:
     host: str = "127.0.0.1"
@@ -84,6 +101,9 @@ class LocalMetrics:
     def lateness(self, milliseconds: int) -> None:
         with self._lock:
             self.latenesses.append(milliseconds)
+
+    def skipped_lateness(self, milliseconds: int) -> None:
+        """Not part of the fired summary: a skipped misfire published nothing (it is in counts["skipped"])."""
 
     def summary(self) -> str:
         with self._lock:
@@ -135,9 +155,7 @@ class DevServer:
             try:
                 ensure_port_free(options.host, port)
             except OSError as error:
-                raise StartupError(
-                    f"{what} port {options.host}:{port} is not available ({error.strerror})"
-                ) from None
+                raise StartupError(port_clash_message(what, options.host, port, error.strerror)) from None
         for name in _REAL_AWS_VARIABLES:
             os.environ.pop(name, None)
         os.environ.update(
@@ -226,7 +244,9 @@ class DevServer:
                 Gateway(api.invoke, self.hub), self.options.host, self.options.api_port
             )
         except OSError as error:
-            raise StartupError(f"the API did not start on {self.api_endpoint}: {error}") from error
+            raise StartupError(
+                port_clash_message("API", self.options.host, self.options.api_port, error.strerror)
+            ) from error
 
     # -- run / stop -----------------------------------------------------------------------------------
 

@@ -38,11 +38,14 @@ class StackShape:
     """Names and settings of one stage's resources."""
 
     prefix: str = "punctual-local"  # the stack names its schedule group punctual-<stage>
-    # As infra/firing.py: a failed delivery comes back once the run's lease and one executor timeout have
-    # lapsed; more receives than the executor's MAX_ATTEMPTS (it records the failed run first), plus
-    # headroom for receives that are not publish attempts.
+    # As infra/firing.py: six executor timeouts (and at least the run's lease plus one timeout); more receives
+    # than the executor's MAX_ATTEMPTS (it records the failed run first), plus headroom for receives that are
+    # not publish attempts.
     delay_queue: QueueShape = QueueShape(
-        visibility_timeout_seconds=int(ServiceSettings().lease.total_seconds()) + EXECUTOR_TIMEOUT_SECONDS,
+        visibility_timeout_seconds=max(
+            6 * EXECUTOR_TIMEOUT_SECONDS,
+            int(ServiceSettings().lease.total_seconds()) + EXECUTOR_TIMEOUT_SECONDS,
+        ),
         retention_seconds=SQS_DEFAULT_RETENTION_SECONDS,
         max_receive_count=HandlerEnv().MAX_ATTEMPTS + DELAY_QUEUE_RECEIVE_HEADROOM,
     )
@@ -152,13 +155,12 @@ def provision(clients: Any, shape: StackShape, endpoint_url: str) -> Provisioned
     events_queue_url, events_queue_arn = queue(shape.events_queue_name, shape.events_queue, events_dlq_arn)
     tap_queue_url, tap_queue_arn = queue(shape.tap_queue_name, shape.events_queue)
 
-    for queue_arn in (events_queue_arn, tap_queue_arn):
-        sns.subscribe(
-            TopicArn=topic_arn,
-            Protocol="sqs",
-            Endpoint=queue_arn,
-            Attributes={"RawMessageDelivery": "true"},
-        )
+    # As infra/events.py, the events subscription dead-letters what SNS could not deliver into the events DLQ.
+    for queue_arn, dlq_arn in ((events_queue_arn, events_dlq_arn), (tap_queue_arn, None)):
+        attributes = {"RawMessageDelivery": "true"}
+        if dlq_arn is not None:
+            attributes["RedrivePolicy"] = json.dumps({"deadLetterTargetArn": dlq_arn})
+        sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn, Attributes=attributes)
 
     scheduler.create_schedule_group(Name=shape.schedule_group_name)
 

@@ -183,7 +183,14 @@ class EventPublisher(Protocol):
 class Metrics(Protocol):
     def count(self, name: str, value: int = 1) -> None: ...
 
-    def lateness(self, milliseconds: int) -> None: ...
+    def lateness(self, milliseconds: int) -> None:
+        """How late a published occurrence fired: what punctual promises, and what its p99 alarm reads."""
+        ...
+
+    def skipped_lateness(self, milliseconds: int) -> None:
+        """How long past its instant an occurrence was skipped by its misfire policy: an outage's size. Kept
+        apart from ``lateness`` on purpose, so an intended skip (hours late) never moves the lateness p99."""
+        ...
 
 
 @dataclass
@@ -192,12 +199,16 @@ class NullMetrics:
 
     counts: dict[str, int] = field(default_factory=dict)
     latenesses: list[int] = field(default_factory=list)
+    skipped_latenesses: list[int] = field(default_factory=list)
 
     def count(self, name: str, value: int = 1) -> None:
         self.counts[name] = self.counts.get(name, 0) + value
 
     def lateness(self, milliseconds: int) -> None:
         self.latenesses.append(milliseconds)
+
+    def skipped_lateness(self, milliseconds: int) -> None:
+        self.skipped_latenesses.append(milliseconds)
 
 
 __all__ = [

@@ -23,9 +23,10 @@ class ServiceSettings:
     record_backoff: timedelta = timedelta(milliseconds=100)
     run_retention: timedelta = timedelta(days=30)  # run records expire (DynamoDB TTL) after this
     # The sweeper treats a task as lost/missed once its wake-up instant is this far in the past. Longer than
-    # the delay queue's 90 s visibility timeout plus a sweep: a delivery that failed transiently comes back
-    # before its occurrence counts as missed (so a skip policy never turns a retry into a skip).
-    sweep_grace: timedelta = timedelta(seconds=150)
+    # the delay queue's 180 s visibility timeout (six executor timeouts, infra/firing.py) plus a sweep: a
+    # delivery that failed transiently comes back before its occurrence counts as missed (so a skip policy
+    # never turns a retry into a skip). tests/infra/test_infra_firing.py holds the two together.
+    sweep_grace: timedelta = timedelta(seconds=240)
     sweep_batch: int = 100  # due tasks read per page
     sweep_max_tasks: int = 2_000  # due tasks examined per sweep (pages of sweep_batch)
     # Missed cron occurrences are counted one by one up to this many, then the count is a lower bound (the walk

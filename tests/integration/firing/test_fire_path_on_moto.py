@@ -106,13 +106,13 @@ def test_the_sweeper_finds_a_lost_one_time_link_on_the_due_index(stack: Stack) -
     [schedule] = stack.schedules()  # an hour ahead: armed on EBS at T - 2 min
     assert schedule["ScheduleExpression"] == "at(2026-01-01T12:58:00)"
     stack.scheduler.delete_schedule(Name=schedule["Name"], GroupName=stack.env.SCHEDULE_GROUP)
-    stack.clock.set(datetime(2026, 1, 1, 13, 3, tzinfo=UTC))  # past the sweep grace (150 s)
+    stack.clock.set(datetime(2026, 1, 1, 13, 5, tzinfo=UTC))  # past the sweep grace (240 s)
 
     assert sweep()["rearmed"] == 1
     deliver_delayed(stack)
 
     [event] = fired(stack)
-    assert event["task_id"] == far["id"] and event["message"] == {"k": 1} and event["lateness_ms"] == 180_000
+    assert event["task_id"] == far["id"] and event["message"] == {"k": 1} and event["lateness_ms"] == 300_000
     assert call_api("GET", f"/tasks/{far['id']}").json["status"] == "completed"
     assert sweep()["examined"] == 0
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from aws_lambda_powertools import Metrics
 from punctual.handlers import sweeper
-from punctual.handlers.observability import PowertoolsMetrics
+from punctual.handlers.observability import LATENESS_METRIC, SKIPPED_LATENESS_METRIC, PowertoolsMetrics
 
 from tests.integration.api.harness import FakeLambdaContext, Stack, call_api
 
@@ -17,7 +17,7 @@ from tests.integration.api.harness import FakeLambdaContext, Stack, call_api
 def test_the_sweeper_rearms_a_lost_link_and_reports(stack: Stack) -> None:
     task = call_api("POST", "/tasks", body={"at": "2026-01-01T12:00:05Z"}).json
     stack.sent_messages.clear()  # the delay-queue message is lost
-    stack.clock.set(datetime(2026, 1, 1, 12, 3, tzinfo=UTC))
+    stack.clock.set(datetime(2026, 1, 1, 12, 5, tzinfo=UTC))  # past the sweep grace (240 s)
 
     report = sweeper.handler({}, FakeLambdaContext(function_name="punctual-test-sweeper"))
 
@@ -63,3 +63,18 @@ def test_powertools_metrics_emit_counts_and_lateness_in_milliseconds(
     assert blob["fired"] == [1.0, 1.0]
     assert blob["late"] in (3.0, [3.0])
     assert blob["lateness_ms"] in (250.0, [250.0])
+
+
+def test_a_skipped_misfire_is_not_a_fired_lateness(capsys: pytest.CaptureFixture[str]) -> None:
+    """The lateness p99 alarm reads lateness_ms: a skip's (outage-sized) lateness goes to its own metric."""
+    sink = Metrics(namespace="PunctualTest", service="punctual")
+    adapter = PowertoolsMetrics(sink)
+
+    adapter.lateness(40)
+    adapter.skipped_lateness(7_200_000)
+
+    blob = _emitted(capsys, sink)
+    names = {metric["Name"] for metric in blob["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
+    assert names == {LATENESS_METRIC, SKIPPED_LATENESS_METRIC}
+    assert blob[LATENESS_METRIC] in (40.0, [40.0])
+    assert blob[SKIPPED_LATENESS_METRIC] in (7_200_000.0, [7_200_000.0])

@@ -430,9 +430,13 @@ def test_after_a_two_hour_outage_skip_records_the_miss_and_publishes_nothing() -
     ((next_link, delay),) = s.queue.drain()
     assert next_link.occurrence == T0 + timedelta(hours=2, minutes=5) and delay == 200
     assert s.metrics.counts["skipped"] == 24
+    # The skip's lateness (the outage, ~2 h) is its own metric: the fired lateness p99 only saw the one fire.
+    assert s.metrics.skipped_latenesses == [skipped[0].lateness_ms]
+    assert skipped[0].lateness_ms == 7_000_000  # T0+5m missed until T0+2h+100s
+    assert len(s.metrics.latenesses) == 1 and s.metrics.latenesses[0] < 1000
 
 
-@pytest.mark.parametrize(("after", "outcome"), [(100, "rearmed"), (200, "skipped")])
+@pytest.mark.parametrize(("after", "outcome"), [(100, "rearmed"), (300, "skipped")])
 def test_the_sweeper_counts_a_past_instant_late_from_when_it_was_scheduled(after: int, outcome: str) -> None:
     s = make_services(start=T0)
     past = T0 - timedelta(hours=3)
@@ -445,7 +449,7 @@ def test_the_sweeper_counts_a_past_instant_late_from_when_it_was_scheduled(after
     report = s.firing.sweep()
 
     # Late by ``after`` seconds (from the schedule change at T0, not from the instant three hours before):
-    # skipped only once that reaches the sweep grace (150 s), re-sent to fire late otherwise.
+    # skipped only once that reaches the sweep grace (240 s), re-sent to fire late otherwise.
     assert (report.rearmed, report.skipped) == ((1, 0) if outcome == "rearmed" else (0, 1))
     assert s.publisher.published == []
     if outcome == "rearmed":
@@ -462,7 +466,7 @@ def test_the_sweeper_rearms_a_lost_link_and_the_occurrence_fires_once() -> None:
     s = make_services(start=T0 - timedelta(hours=1))
     add_task(s, at(T0), T0)
     s.scheduler.wakes.clear()  # the EBS schedule was lost (deleted by hand, say)
-    s.clock.set(T0 + timedelta(minutes=3))
+    s.clock.set(T0 + timedelta(minutes=5))  # past the sweep grace (240 s)
 
     s.store.calls.clear()
     assert s.firing.sweep().rearmed == 1
@@ -472,7 +476,7 @@ def test_the_sweeper_rearms_a_lost_link_and_the_occurrence_fires_once() -> None:
     assert delay == 0 and link.version == 1 and link.occurrence == T0
     assert "save_task" not in s.store.calls and s.store.tasks[link.task_id].version == 1
     assert s.firing.fire(link) == FireOutcome.PUBLISHED
-    assert s.publisher.published[0].lateness_ms == 180_000
+    assert s.publisher.published[0].lateness_ms == 300_000
     assert s.firing.sweep().examined == 0
 
 
@@ -676,17 +680,17 @@ def test_a_failed_arm_of_the_next_occurrence_does_not_hold_back_this_publish() -
     task = s.store.tasks[link.task_id]
     assert task.in_flight is None and task.next_run_at == T0 + timedelta(minutes=1)
     assert s.metrics.counts["arm_failed"] == 1
-    # The lost link is the sweeper's to repair: once, late, for the latest missed occurrence (T0+3m, the
-    # sweep grace being 150 s, with T0+1m and T0+2m coalesced into it), and the chain goes on.
+    # The lost link is the sweeper's to repair: once, late, for the latest missed occurrence (T0+5m, the
+    # sweep grace being 240 s, with T0+1m ... T0+4m coalesced into it), and the chain goes on.
     s.clock.set(T0 + timedelta(minutes=1) + s.settings.sweep_grace)
-    assert s.clock.now() == T0 + timedelta(minutes=3, seconds=30)
+    assert s.clock.now() == T0 + timedelta(minutes=5)
     assert s.firing.sweep().rearmed == 1
     ((relink, _),) = s.queue.drain()
     assert s.firing.fire(relink) == FireOutcome.PUBLISHED
-    assert [e.scheduled_for for e in s.publisher.published] == [T0, T0 + timedelta(minutes=3)]
-    assert s.publisher.published[-1].missed == 2
+    assert [e.scheduled_for for e in s.publisher.published] == [T0, T0 + timedelta(minutes=5)]
+    assert s.publisher.published[-1].missed == 4
     ((following, _),) = s.queue.drain()
-    assert following.occurrence == T0 + timedelta(minutes=4)
+    assert following.occurrence == T0 + timedelta(minutes=6)
 
 
 def test_the_sweeper_clears_an_in_flight_mark_whose_run_already_ended() -> None:

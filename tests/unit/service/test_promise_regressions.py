@@ -198,7 +198,7 @@ def test_a_finish_landing_between_the_sweepers_reads_keeps_its_fired_count_and_l
     tracking_id = occurrence_tracking_id(task.id, occurrence)
     s.clock.set(occurrence)
     fire_with_failed_publish(s, link)  # RUNNING, lease released, task in flight
-    s.clock.set(occurrence + timedelta(minutes=3))  # past the sweep grace
+    s.clock.set(occurrence + s.settings.sweep_grace + timedelta(seconds=30))  # past the sweep grace
 
     real_get_run = s.store.get_run
     redelivered: list[FireOutcome] = []
@@ -235,7 +235,7 @@ def test_the_sweeper_ends_a_one_time_task_whose_failed_run_kept_its_mark_as_fail
         status=RunStatus.FAILED, completed_at=s.clock.now(), lease_until=None, error="publish failed"
     )
     assert s.store.tasks[task.id].in_flight == link.occurrence
-    s.clock.set(link.occurrence + timedelta(minutes=3))
+    s.clock.set(link.occurrence + s.settings.sweep_grace + timedelta(seconds=30))
 
     assert s.firing.sweep().resumed == 1
 
@@ -299,10 +299,12 @@ def test_one_sweep_rearms_every_lost_task_behind_a_page_of_leased_ones() -> None
     s.clock.set(T0 + timedelta(minutes=1))
     for task in leased:
         fire_with_failed_publish(s, links[task.id])
-    s.clock.set(T0 + timedelta(minutes=4))
+    s.clock.set(T0 + timedelta(minutes=5))
     for task in leased:
         fire_with_failed_publish(s, links[task.id], keep_lease=True)
-    s.clock.set(T0 + timedelta(minutes=4, seconds=30))
+    # Past the sweep grace (240 s) for the lost ones too, still inside the leased ones' lease.
+    s.clock.set(T0 + timedelta(minutes=5, seconds=30))
+    assert s.clock.now() - timedelta(seconds=90) >= T0 + s.settings.sweep_grace
     for task in leased:
         run = s.store.runs[occurrence_tracking_id(task.id, links[task.id].occurrence)]
         assert run.status is RunStatus.RUNNING and run.lease_until is not None
