@@ -229,6 +229,9 @@ def create_task(body: CreateTaskBody, idempotency_header: str | None) -> Respons
         metadata=dict(body.metadata),
         idempotency_key=key or idempotency_header,
         misfire=body.misfire,
+        target=body.target,
+        retry=body.retry,
+        overlap=body.overlap,
     )
     task, created = _punctual().tasks.create(_caller(), command)
     return _json(HTTPStatus.CREATED if created else HTTPStatus.OK, task_json(task))
@@ -310,7 +313,7 @@ def get_task(task_id: str) -> Response[str]:
 
 
 # PATCH fields whose explicit null means nothing (not "clear"): dropped from what the caller changes.
-_NULL_MEANS_ABSENT = frozenset({"at", "every", "cron", "paused", "misfire"})
+_NULL_MEANS_ABSENT = frozenset({"at", "every", "cron", "paused", "misfire", "overlap"})
 
 
 @route(
@@ -343,6 +346,9 @@ def update_task(task_id: str, body: UpdateTaskBody) -> Response[str]:
         message=body.message,
         metadata=None if "metadata" not in provided else dict(body.metadata or {}),
         misfire=body.misfire,
+        target=body.target,  # null: back to the topic
+        retry=body.retry,  # null: the stage's defaults
+        overlap=body.overlap,
     )
     return _json(HTTPStatus.OK, task_json(_punctual().tasks.update(_caller(), task_id, command)))
 
@@ -398,6 +404,43 @@ def list_runs(task_id: str, limit: int | None, cursor: str | None) -> Response[s
 )
 def get_run(tracking_id: str) -> Response[str]:
     return _json(HTTPStatus.OK, run_json(_punctual().runs.get(_caller(), tracking_id)))
+
+
+@route(
+    "POST",
+    "/runs/<tracking_id>/retry",
+    summary="Replay a failed lambda/https run (a fresh round of its retry policy)",
+    tag="runs",
+    answer=(202, "RunOut", "Accepted: the run is pending again"),
+    errors=(404, 409),
+)
+def retry_run(tracking_id: str) -> Response[str]:
+    return _json(HTTPStatus.ACCEPTED, run_json(_punctual().runs.retry(_caller(), tracking_id)))
+
+
+# --- signing ----------------------------------------------------------------------------------------
+@route(
+    "GET",
+    "/signing-secret",
+    summary="The caller's secret for verifying Punctual-Signature on HTTPS target calls",
+    tag="signing",
+    answer=(200, "SigningSecretOut", "The current secret"),
+)
+def get_signing_secret() -> Response[str]:
+    secret = _punctual().signing.secret_for(_caller().tenant)
+    return _json(HTTPStatus.OK, {"secret": secret, "header": "Punctual-Signature"})
+
+
+@route(
+    "POST",
+    "/signing-secret/rotate",
+    summary="Replace the caller's signing secret (calls are signed with the new one at once)",
+    tag="signing",
+    answer=(200, "SigningSecretOut", "The new secret"),
+)
+def rotate_signing_secret() -> Response[str]:
+    secret = _punctual().signing.rotate(_caller().tenant)
+    return _json(HTTPStatus.OK, {"secret": secret, "header": "Punctual-Signature"})
 
 
 # --- service ----------------------------------------------------------------------------------------

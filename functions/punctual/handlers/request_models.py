@@ -47,12 +47,31 @@ class ScheduleFields(_Strict):
     end_at: str | None = _INSTANT
 
 
+# Targets and retry policies are checked by the service (domain/targets.py), which names each bad field in a
+# 422; here they are JSON objects, described for the document.
+_TARGET = Field(
+    default=None,
+    description="Where the fired event goes: {type: topic} (default), {type: lambda, function, timeout} or "
+    "{type: https, url, method, headers, timeout}",
+    examples=[{"type": "https", "url": "https://example.com/hook", "headers": {"Authorization": "Bearer x"}}],
+)
+_RETRY = Field(
+    default=None,
+    description="Retries of a lambda/https call: max_attempts 1-20, initial_delay, max_delay (1s-15m), "
+    "backoff exponential|fixed, retry_4xx",
+    examples=[{"max_attempts": 5, "initial_delay": "10s", "max_delay": "10m", "backoff": "exponential"}],
+)
+
+
 class CreateTaskBody(ScheduleFields):
     name: str | None = _NAME
     message: Any = None
     metadata: dict[str, str] = Field(default_factory=dict)
     idempotency_key: str | None = _KEY
     misfire: Literal["fire_once", "skip"] | None = None
+    target: dict[str, Any] | None = _TARGET
+    retry: dict[str, Any] | None = _RETRY
+    overlap: Literal["allow", "skip"] | None = None
 
 
 class UpdateTaskBody(ScheduleFields):
@@ -63,6 +82,9 @@ class UpdateTaskBody(ScheduleFields):
     message: Any = None
     metadata: dict[str, str] | None = None
     misfire: Literal["fire_once", "skip"] | None = None
+    target: dict[str, Any] | None = _TARGET
+    retry: dict[str, Any] | None = _RETRY
+    overlap: Literal["allow", "skip"] | None = None
 
     @model_validator(mode="after")
     def _something_to_change(self) -> UpdateTaskBody:
