@@ -60,7 +60,7 @@ class Monitoring(Construct):
                 ),
                 threshold=0,
             )
-        for name in ("Executor", "Sweeper"):
+        for name in ("Executor", "Sweeper", "Runner"):
             self._alarm(
                 f"{name}Errors",
                 f"the {name.lower()} function failed",

@@ -168,7 +168,9 @@ def build_app(
     queue = SqsDelayQueue(env.DELAY_QUEUE_URL, client=clients.sqs)
     publisher = SnsEventPublisher(env.TOPIC_ARN, fifo=env.TOPIC_FIFO, client=clients.sns)
     arming = Arming(scheduler, queue, settings)
-    signing_key = SecretSource(value=env.SIGNING_KEY, arn=env.SIGNING_KEY_ARN, client=clients.secretsmanager)
+    signing_key = SecretSource(
+        value=env.SIGNING_SECRET, arn=env.SIGNING_SECRET_ARN, client=clients.secretsmanager
+    )
     signing = DynamoDbSigningSecrets(env.TABLE_NAME, signing_key.get, client=clients.dynamodb)
     deliveries = (
         SqsDeliveryQueue(env.DELIVERY_QUEUE_URL, client=clients.sqs) if env.DELIVERY_QUEUE_URL else None

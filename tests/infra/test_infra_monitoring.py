@@ -8,7 +8,12 @@ from punctual.handlers.observability import LATENESS_METRIC, METRICS_NAMESPACE, 
 
 from tests.infra.synth import Synthesized
 
-DEAD_LETTER_QUEUES = ("Firing/DelayDeadLetters", "Firing/ScheduleDeadLetters", "Events/EventsDeadLetters")
+DEAD_LETTER_QUEUES = (
+    "Firing/DelayDeadLetters",
+    "Firing/ScheduleDeadLetters",
+    "Events/EventsDeadLetters",
+    "Targets/DeliveryDeadLetters",
+)
 
 
 def _alarms(stack: Synthesized) -> list[dict[str, Any]]:
@@ -29,7 +34,7 @@ def test_an_alarm_for_anything_in_each_dead_letter_queue(dev: Synthesized) -> No
         assert alarm["EvaluationPeriods"] == 1
 
 
-def test_executor_and_sweeper_error_alarms(dev: Synthesized) -> None:
+def test_executor_sweeper_and_runner_error_alarms(dev: Synthesized) -> None:
     errors = {
         alarm["Dimensions"][0]["Value"]["Ref"]: alarm
         for alarm in _alarms(dev)
@@ -38,6 +43,7 @@ def test_executor_and_sweeper_error_alarms(dev: Synthesized) -> None:
     assert set(errors) == {
         dev.logical_id("Firing/Executor/Function"),
         dev.logical_id("Firing/Sweeper/Function"),
+        dev.logical_id("Targets/Runner/Function"),
     }
     for alarm in errors.values():
         assert alarm["Namespace"] == "AWS/Lambda"

@@ -41,7 +41,7 @@ class DynamoDbSigningSecrets:
     def _secret(self, tenant: str, generation: int) -> str:
         key = self._stage_key()
         if not key:
-            raise RuntimeError("this stage has no signing key (SIGNING_KEY / SIGNING_KEY_ARN)")
+            raise RuntimeError("this stage has no signing key (SIGNING_SECRET / SIGNING_SECRET_ARN)")
         return derive(key, tenant, generation)
 
     def secret_for(self, tenant: str) -> str:

@@ -43,8 +43,8 @@ class HandlerEnv(BaseModel):
     LAMBDA_TARGETS: str = ""  # comma-separated fnmatch patterns of Lambda ARNs tasks may call (cdk.json)
     LAMBDA_ARN_PREFIX: str = "arn:aws:lambda:us-east-1:123456789012:function:"
     ALLOW_INSECURE_TARGETS: bool = False  # http:// and loopback targets: development stages only
-    SIGNING_KEY_ARN: str | None = None
-    SIGNING_KEY: str | None = None
+    SIGNING_SECRET_ARN: str | None = None
+    SIGNING_SECRET: str | None = None
     RETRY_MAX_ATTEMPTS: int = Field(default=DEFAULT_RETRY.max_attempts, ge=1, le=20)
     RETRY_INITIAL_DELAY_SECONDS: float = Field(default=DEFAULT_RETRY.initial_delay_seconds, ge=1, le=900)
     RETRY_MAX_DELAY_SECONDS: float = Field(default=DEFAULT_RETRY.max_delay_seconds, ge=1, le=900)

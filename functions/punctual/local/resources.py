@@ -211,7 +211,7 @@ def handler_environment(
         "ALLOW_INSECURE_TARGETS": "true",
         "LAMBDA_TARGETS": ",".join(shape.lambda_arn_prefix + name for name in functions),
         "LAMBDA_ARN_PREFIX": shape.lambda_arn_prefix,
-        "SIGNING_KEY": "punctual-dev-signing-key",
+        "SIGNING_SECRET": "punctual-dev-signing-key",
         **FAKE_CREDENTIALS,
         "AWS_DEFAULT_REGION": REGION,
         "AWS_REGION": REGION,
