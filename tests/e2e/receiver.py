@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -31,6 +31,7 @@ class Receiver:
     scripts: dict[str, list[int]] = field(default_factory=dict)
     delays: dict[str, float] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
+    now: Callable[[], float] | None = None  # the verifier's clock (tests with a fake clock pass theirs)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def url(self, path: str) -> str:
@@ -53,8 +54,8 @@ class Receiver:
 
 
 @contextmanager
-def running_receiver(secret: str) -> Iterator[Receiver]:
-    receiver = Receiver(secret=secret)
+def running_receiver(secret: str, now: Callable[[], float] | None = None) -> Iterator[Receiver]:
+    receiver = Receiver(secret=secret, now=now)
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
@@ -62,7 +63,12 @@ def running_receiver(secret: str) -> Iterator[Receiver]:
             body = self.rfile.read(length)
             call = Call(self.path, {k.lower(): v for k, v in self.headers.items()}, body, time.time())
             try:
-                call.event = verify(body, self.headers.get("Punctual-Signature"), receiver.secret)
+                call.event = verify(
+                    body,
+                    self.headers.get("Punctual-Signature"),
+                    receiver.secret,
+                    now=receiver.now() if receiver.now else None,
+                )
             except SignatureError as error:
                 call.refusal = str(error)
             status = receiver.answer(call)
