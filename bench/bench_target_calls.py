@@ -55,7 +55,7 @@ def price(counts: dict[str, int], prices: dict[str, float], lambda_invocations: 
 
 def main() -> None:
     import boto3
-    from bench_cost import PRICE_SOURCE, PRICES
+    from bench_cost import PRICES
     from moto import mock_aws
     from punctual import bootstrap
     from punctual.adapters import dynamodb_schema
