@@ -276,6 +276,7 @@ class FiringService:
         """The run was claimed before: a duplicate, or a redelivery after a failed/crashed attempt."""
         if run.status is not RunStatus.RUNNING or run.handed_to_runner:
             self._metrics.count("duplicate")
+            self._hand_over_again(run)
             return FireOutcome.DUPLICATE
         now = self._clock.now()
         if run.lease_until is not None and run.lease_until > now:
@@ -318,6 +319,7 @@ class FiringService:
                 or run.handed_to_runner
             ):
                 self._metrics.count("duplicate")
+                self._hand_over_again(run)
                 return FireOutcome.DUPLICATE
             if run.status is RunStatus.RUNNING:
                 return self._resume(task, run)
@@ -473,6 +475,14 @@ class FiringService:
                 self._store.save_delivery(failed, expected_delivery_attempt=0)
             except Exception:
                 log.warning("could not record the queueing failure", extra={"tracking_id": run.tracking_id})
+
+    def _hand_over_again(self, run: Run) -> None:
+        """A redelivered fire of a run recorded as handed over, whose first call was never started: the
+        delivery that recorded it may have died before queueing the call. Queue it (again: a second copy of
+        attempt 1 is a no-op in the runner); a failure here sends the fire message back to try once more."""
+        untouched = run.status is RunStatus.PENDING and run.delivery_attempt == 0
+        if self._deliveries is not None and run.handed_to_runner and untouched:
+            self._deliveries.send(run.tracking_id, 1, delay_seconds=0)
 
     def _record(self, ended: Run, *, expected_attempt: int, task: Task | None) -> None:
         """Save an ended run together with its task's release, retrying in process (bounded) so that a
