@@ -383,3 +383,31 @@ def test_patch_sets_and_clears_the_target(t: TargetServices) -> None:
     assert back.target.type.value == "topic"
     with pytest.raises(UnprocessableError):
         t.s.tasks.update(ALICE, task.id, UpdateTask(provided=frozenset({"retry"}), retry={"max_attempts": 0}))
+
+
+class _Died(BaseException):
+    """The executor process died (not an error it could handle)."""
+
+
+def test_a_fire_redelivered_after_dying_before_the_hand_off_queues_the_call(t: TargetServices) -> None:
+    task = create(t, target=HOOK)
+    assert task.next_run_at is not None
+    t.s.clock.set(task.next_run_at)
+    link = Link(task.id, task.version, task.next_run_at)
+    original_send = t.deliveries.send
+
+    def die(*args: Any, **kwargs: Any) -> None:
+        raise _Died
+
+    t.deliveries.send = die  # type: ignore[method-assign]
+    with pytest.raises(_Died):
+        t.s.firing.fire(link)  # recorded as handed over, then died before queueing the call
+    t.deliveries.send = original_send  # type: ignore[method-assign]
+    run = t.s.store.get_run(occurrence_tracking_id(task.id, task.next_run_at))
+    assert run is not None and run.handed_to_runner and t.deliveries.messages == []
+
+    assert t.s.firing.fire(link) is FireOutcome.DUPLICATE  # SQS brings the fire back: no second publish
+
+    assert t.deliveries.messages == [(run.tracking_id, 1, 0)]
+    assert len(t.s.publisher.published) == 1
+    assert t.deliver_all() == ["completed"]
