@@ -92,8 +92,21 @@ class StageConfig:
     horizon_days: int = _HANDLER_DEFAULTS.HORIZON_DAYS
     min_interval_seconds: int = _HANDLER_DEFAULTS.MIN_INTERVAL_SECONDS
     run_retention_days: int = _HANDLER_DEFAULTS.RUN_RETENTION_DAYS
+    # Lambda ARN patterns (IAM wildcards * and ?) tasks may target; the runner may invoke only these.
+    lambda_targets: tuple[str, ...] = ()
+    allow_insecure_targets: bool = False  # http:// and loopback HTTPS targets: never on a real stage
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "lambda_targets", tuple(self.lambda_targets))
+        for pattern in self.lambda_targets:
+            if (
+                not pattern.startswith("arn:")
+                or ":function:" not in pattern
+                or any(c in pattern for c in "[],")
+            ):
+                raise ValueError(
+                    f"stage {self.name}: lambda_targets entry {pattern!r} is not a Lambda function ARN pattern"
+                )
         if self.log_retention_days not in _RETENTION_BY_DAYS:
             allowed = ", ".join(str(days) for days in _RETENTION_BY_DAYS)
             raise ValueError(f"stage {self.name}: log_retention_days must be one of {allowed}")

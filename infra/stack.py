@@ -16,6 +16,7 @@ from infra.events import Events
 from infra.firing import Firing
 from infra.monitoring import Monitoring
 from infra.storage import Storage
+from infra.targets import Targets
 
 
 class PunctualStack(Stack):
@@ -32,7 +33,12 @@ class PunctualStack(Stack):
         code = code or lambda_code()
         storage = Storage(self, "Storage", config=config)
         events = Events(self, "Events", config=config)
-        base_environment = {**config.tunables_environment(), "TABLE_NAME": storage.table.table_name}
+        targets = Targets(self, "Targets", config=config)
+        base_environment = {
+            **config.tunables_environment(),
+            **targets.environment,
+            "TABLE_NAME": storage.table.table_name,
+        }
         firing = Firing(
             self,
             "Firing",
@@ -51,16 +57,31 @@ class PunctualStack(Stack):
             firing=firing,
             base_environment=base_environment,
         )
+        runner = targets.add_runner(
+            code=code,
+            storage=storage,
+            events=events,
+            base_environment=base_environment,
+            wiring_environment={**firing.arming_environment, "EXECUTOR_ARN": firing.executor.function_arn},
+        )
+        targets.grant_delivery(firing.executor)  # the hand-off of a fired lambda/https run
+        targets.grant_delivery(api.function)  # POST /runs/{id}/retry
+        targets.signing_key.grant_read(api.function.role)  # GET/rotate /signing-secret
         monitoring = Monitoring(
             self,
             "Monitoring",
             config=config,
             key=events.key,
-            dead_letter_queues={**firing.dead_letter_queues, "Events": events.dead_letter_queue},
+            dead_letter_queues={
+                **firing.dead_letter_queues,
+                "Events": events.dead_letter_queue,
+                **targets.dead_letter_queues,
+            },
             functions={
                 "Api": api.function.function,
                 "Executor": firing.executor.function,
                 "Sweeper": firing.sweeper.function,
+                "Runner": runner.function,
             },
             sweeper=firing.sweeper.function,
             rest_api=api.rest_api,

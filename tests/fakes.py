@@ -276,6 +276,13 @@ class FakeStore(_FailureInjection):
         self._check_attempt(run, expected_attempt)
         self.runs[run.tracking_id] = run
 
+    def save_delivery(self, run: Run, *, expected_delivery_attempt: int) -> None:
+        self._enter("save_delivery")
+        stored = self.runs.get(run.tracking_id)
+        if stored is None or stored.delivery_attempt != expected_delivery_attempt:
+            raise StaleWriteError(f"run {run.tracking_id} is not at delivery {expected_delivery_attempt}")
+        self.runs[run.tracking_id] = run
+
     def finish(
         self, run: Run, *, expected_attempt: int, task: Task | None, expected_version: int | None
     ) -> bool:

@@ -12,21 +12,30 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from punctual.adapters.dynamodb_store import DynamoDbTaskStore
 from punctual.adapters.eventbridge_scheduler import EventBridgeLinkScheduler
+from punctual.adapters.host_resolver import SocketResolver
+from punctual.adapters.https_invoker import HttpsInvoker
+from punctual.adapters.lambda_invoker import LambdaInvoker
+from punctual.adapters.signing_secrets import DynamoDbSigningSecrets
+from punctual.adapters.sns_outcome_publisher import SnsOutcomePublisher
 from punctual.adapters.sns_publisher import SnsEventPublisher
 from punctual.adapters.sqs_delay_queue import SqsDelayQueue
+from punctual.adapters.sqs_delivery_queue import SqsDeliveryQueue
 from punctual.domain.errors import DependencyError
 from punctual.domain.ids import RandomIds
+from punctual.domain.targets import TargetType
 from punctual.handlers.env import HandlerEnv
 from punctual.handlers.observability import PowertoolsMetrics
 from punctual.service.arming import Arming
 from punctual.service.firing import FiringService
-from punctual.service.ports import Clock, IdGenerator, Metrics
+from punctual.service.ports import Clock, HostResolver, IdGenerator, Metrics, SigningSecrets, TargetInvoker
 from punctual.service.previews import SchedulePreviewService
+from punctual.service.runner import RunnerPorts, RunnerService
 from punctual.service.runs import RunService
+from punctual.service.target_policy import TargetPolicy
 from punctual.service.tasks import TaskService
 
 if TYPE_CHECKING:
@@ -115,6 +124,8 @@ class Punctual:
     firing: FiringService
     previews: SchedulePreviewService
     shared_secret: SecretSource
+    signing: SigningSecrets
+    runner: RunnerService | None = None  # None: the stage has no delivery queue (topic targets only)
     metrics: Metrics = field(default_factory=PowertoolsMetrics)
 
 
@@ -126,6 +137,8 @@ def build_app(
     ids: IdGenerator | None = None,
     metrics: Metrics | None = None,
     executor_arn: str | None = None,
+    resolver: HostResolver | None = None,
+    lambda_invoker: TargetInvoker | None = None,
 ) -> Punctual:
     """Wire the real adapters. ``executor_arn`` is the EBS target when the env has no EXECUTOR_ARN (the
     executor passes its own ARN)."""
@@ -157,17 +170,48 @@ def build_app(
     queue = SqsDelayQueue(env.DELAY_QUEUE_URL, client=clients.sqs)
     publisher = SnsEventPublisher(env.TOPIC_ARN, fifo=env.TOPIC_FIFO, client=clients.sns)
     arming = Arming(scheduler, queue, settings)
+    signing_key = SecretSource(
+        value=env.SIGNING_SECRET, arn=env.SIGNING_SECRET_ARN, client=clients.secretsmanager
+    )
+    signing = DynamoDbSigningSecrets(env.TABLE_NAME, signing_key.get, client=clients.dynamodb)
+    deliveries = (
+        SqsDeliveryQueue(env.DELIVERY_QUEUE_URL, client=clients.sqs) if env.DELIVERY_QUEUE_URL else None
+    )
+    policy = TargetPolicy(settings, resolver or SocketResolver()) if deliveries is not None else None
+    runner = None
+    if deliveries is not None and policy is not None:
+        invokers: dict[TargetType, TargetInvoker] = {
+            TargetType.HTTPS: HttpsInvoker(policy),
+            TargetType.LAMBDA: lambda_invoker or _LazyLambdaInvoker(policy),
+        }
+        outcomes = SnsOutcomePublisher(env.TOPIC_ARN, fifo=env.TOPIC_FIFO, client=clients.sns)
+        runner = RunnerService(store, RunnerPorts(invokers, deliveries, outcomes, signing), clock, metrics)
     return Punctual(
         env=env,
-        tasks=TaskService(store, arming, clock, ids, settings, metrics),
-        runs=RunService(store, queue, clock, ids, settings, metrics),
-        firing=FiringService(store, arming, queue, publisher, clock, settings, metrics),
+        tasks=TaskService(store, arming, clock, ids, settings, metrics, policy),
+        runs=RunService(store, queue, clock, ids, settings, metrics, deliveries),
+        firing=FiringService(store, arming, queue, publisher, clock, settings, metrics, deliveries),
         previews=SchedulePreviewService(clock, settings),
         shared_secret=SecretSource(
             value=env.SHARED_SECRET, arn=env.SHARED_SECRET_ARN, client=clients.secretsmanager
         ),
+        signing=signing,
+        runner=runner,
         metrics=metrics,
     )
+
+
+class _LazyLambdaInvoker:
+    """The Lambda client is made on the first Lambda call: functions that never call one do not pay for it."""
+
+    def __init__(self, policy: TargetPolicy) -> None:
+        self._policy = policy
+        self._invoker: LambdaInvoker | None = None
+
+    def call(self, *args: Any, **kwargs: Any) -> Any:
+        if self._invoker is None:
+            self._invoker = LambdaInvoker(self._policy)
+        return self._invoker.call(*args, **kwargs)
 
 
 _current: Punctual | None = None

@@ -50,7 +50,12 @@ def test_the_executors_event_source_has_a_maximum_concurrency(
 ) -> None:
     """It reserves nothing (so it deploys on a quota of 10) and leaves the API and the sweeper room."""
     for stack, expected in ((dev, 5), (prod, 5), (variant, 25)):
-        [mapping] = stack.of_type("AWS::Lambda::EventSourceMapping").values()
+        executor = stack.logical_id("Firing/Executor/Function")
+        [mapping] = [
+            mapping
+            for mapping in stack.of_type("AWS::Lambda::EventSourceMapping").values()
+            if mapping["Properties"]["FunctionName"] == {"Ref": executor}
+        ]
         assert mapping["Properties"]["ScalingConfig"] == {"MaximumConcurrency": expected}
 
 
@@ -67,7 +72,7 @@ def test_dead_letter_queues_keep_messages_two_weeks(dev: Synthesized) -> None:
 
 def test_every_queue_is_encrypted_and_tls_only(every_stack: Synthesized) -> None:
     queues = every_stack.of_type("AWS::SQS::Queue")
-    assert len(queues) == 5
+    assert len(queues) == 7  # with the delivery queue and its DLQ (infra/targets.py)
     for queue in queues.values():
         assert queue["Properties"]["SqsManagedSseEnabled"] is True
     guarded: set[str] = set()
@@ -126,9 +131,12 @@ def test_topic_is_encrypted_and_tls_only(every_stack: Synthesized) -> None:
 def test_executor_consumes_the_delay_queue_in_batches_reporting_item_failures(
     every_stack: Synthesized,
 ) -> None:
-    [mapping] = every_stack.of_type("AWS::Lambda::EventSourceMapping").values()
+    [mapping] = [
+        m
+        for m in every_stack.of_type("AWS::Lambda::EventSourceMapping").values()
+        if m["Properties"]["EventSourceArn"] == every_stack.att("Firing/DelayQueue")
+    ]
     props = mapping["Properties"]
-    assert props["EventSourceArn"] == every_stack.att("Firing/DelayQueue")
     assert props["FunctionName"] == every_stack.ref("Firing/Executor/Function")
     assert props["BatchSize"] == 10
     assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]

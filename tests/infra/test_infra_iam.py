@@ -110,10 +110,13 @@ def test_arming_grants(dev: Synthesized, role: str) -> None:
 
 def test_only_the_executor_may_send_to_the_schedule_dlq_besides_ebs(dev: Synthesized) -> None:
     """The executor's on-failure destination: what its failed asynchronous invocations are sent to."""
-    assert dev.resources_for(API_ROLE, "sqs:SendMessage") == [dev.att("Firing/DelayQueue")]
+    delivery = dev.att("Targets/DeliveryQueue")  # the executor's hand-off, the API's replays
+    assert sorted(dev.resources_for(API_ROLE, "sqs:SendMessage"), key=str) == sorted(
+        [dev.att("Firing/DelayQueue"), delivery], key=str
+    )
     assert dev.resources_for(SWEEPER_ROLE, "sqs:SendMessage") == [dev.att("Firing/DelayQueue")]
     assert sorted(dev.resources_for(EXECUTOR_ROLE, "sqs:SendMessage"), key=str) == sorted(
-        [dev.att("Firing/DelayQueue"), dev.att("Firing/ScheduleDeadLetters")], key=str
+        [dev.att("Firing/DelayQueue"), dev.att("Firing/ScheduleDeadLetters"), delivery], key=str
     )
     [destination] = [
         statement
@@ -139,15 +142,18 @@ def test_only_the_executor_consumes_the_delay_queue(dev: Synthesized) -> None:
 def test_secrets_are_read_by_the_api_only(variant: Synthesized) -> None:
     secrets = variant.resources_for(API_ROLE, "secretsmanager:GetSecretValue")
     assert sorted(secrets, key=str) == sorted(
-        [variant.ref("Api/CursorSecret"), variant.ref("Api/SharedSecret")], key=str
+        [variant.ref("Api/CursorSecret"), variant.ref("Api/SharedSecret"), variant.ref("Targets/SigningKey")],
+        key=str,
     )
     for role in (EXECUTOR_ROLE, SWEEPER_ROLE):
         assert not any(action.startswith("secretsmanager:") for action in variant.actions(role))
 
 
 def test_no_shared_secret_without_the_option(dev: Synthesized) -> None:
-    assert dev.resources_for(API_ROLE, "secretsmanager:GetSecretValue") == [dev.ref("Api/CursorSecret")]
-    assert len(dev.of_type("AWS::SecretsManager::Secret")) == 1
+    assert sorted(dev.resources_for(API_ROLE, "secretsmanager:GetSecretValue"), key=str) == sorted(
+        [dev.ref("Api/CursorSecret"), dev.ref("Targets/SigningKey")], key=str
+    )
+    assert len(dev.of_type("AWS::SecretsManager::Secret")) == 2  # the cursor secret, the signing key
 
 
 def test_scheduler_role_is_trusted_by_scheduler_of_this_account_and_group(dev: Synthesized) -> None:

@@ -27,8 +27,12 @@ SQS_DEFAULT_VISIBILITY_SECONDS = 30
 SQS_DEFAULT_RETENTION_SECONDS = 4 * 24 * 3600
 FUNCTIONS = ("Api/Handler/Function", "Firing/Executor/Function", "Firing/Sweeper/Function")
 # Deliberately different per stage: the stage's own name and its log level.
-# CORS_ALLOW_ORIGIN: a stage's dashboard is on CloudFront; punctual dev serves it on the API's own origin.
-PER_STAGE_VARIABLES = frozenset({"STAGE", "LOG_LEVEL", "CORS_ALLOW_ORIGIN"})
+# Per stage, and deliberately different under punctual dev: a stage's dashboard is on CloudFront (punctual dev
+# serves it on the API's own origin); http:// and loopback receivers are allowed under dev, and the Lambda
+# targets are the functions registered with --function.
+PER_STAGE_VARIABLES = frozenset(
+    {"STAGE", "LOG_LEVEL", "CORS_ALLOW_ORIGIN", "ALLOW_INSECURE_TARGETS", "LAMBDA_TARGETS"}
+)
 
 
 @dataclass(frozen=True)
@@ -207,8 +211,11 @@ def test_the_events_queue_subscribes_with_raw_delivery_in_both(stack: Synthesize
 def test_the_executor_takes_the_delay_queue_in_batches_of_the_same_size(
     stack: Synthesized, local: LocalStack
 ) -> None:
-    [mapping] = stack.of_type("AWS::Lambda::EventSourceMapping").values()
-    assert mapping["Properties"]["EventSourceArn"] == stack.att("Firing/DelayQueue")
+    [mapping] = [
+        m
+        for m in stack.of_type("AWS::Lambda::EventSourceMapping").values()
+        if m["Properties"]["EventSourceArn"] == stack.att("Firing/DelayQueue")
+    ]
     assert mapping["Properties"]["BatchSize"] == infra_firing.EXECUTOR_BATCH_SIZE
     assert local.shape.executor_batch_size == mapping["Properties"]["BatchSize"]
 

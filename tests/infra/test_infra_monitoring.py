@@ -10,18 +10,31 @@ from punctual.handlers.observability import LATENESS_METRIC, METRICS_NAMESPACE, 
 
 from tests.infra.synth import Synthesized, synthesize
 
-DEAD_LETTER_QUEUES = ("Firing/DelayDeadLetters", "Firing/ScheduleDeadLetters", "Events/EventsDeadLetters")
-FUNCTIONS = ("Api/Handler/Function", "Firing/Executor/Function", "Firing/Sweeper/Function")
+DEAD_LETTER_QUEUES = (
+    "Firing/DelayDeadLetters",
+    "Firing/ScheduleDeadLetters",
+    "Events/EventsDeadLetters",
+    "Targets/DeliveryDeadLetters",
+)
+FUNCTIONS = (
+    "Api/Handler/Function",
+    "Firing/Executor/Function",
+    "Firing/Sweeper/Function",
+    "Targets/Runner/Function",
+)
 ALARMS = {
     "DelayQueueDeadLetters",
     "SchedulesDeadLetters",
     "EventsDeadLetters",
+    "DeliveriesDeadLetters",
     "ApiErrors",
     "ExecutorErrors",
     "SweeperErrors",
+    "RunnerErrors",
     "ApiThrottles",
     "ExecutorThrottles",
     "SweeperThrottles",
+    "RunnerThrottles",
     "Api5xxRate",
     "SweeperHeartbeat",
     "LatenessP99",

@@ -13,10 +13,11 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--steps", type=int, default=100_000)
     parser.add_argument("--seeds", type=int, default=1, help="run this many seeds from --seed on")
+    parser.add_argument("--targets", action="store_true", help="with lambda/https targets and the runner")
     arguments = parser.parse_args()
     total, failed = 0, 0
     for seed in range(arguments.seed, arguments.seed + arguments.seeds):
-        result = run_simulation(seed, arguments.steps)
+        result = run_simulation(seed, arguments.steps, targets=arguments.targets)
         total += result.steps
         print(result.report(), f"({result.seconds:.1f} s)", flush=True)
         failed += bool(result.violations)

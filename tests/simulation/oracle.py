@@ -13,6 +13,8 @@ from punctual.domain.ids import occurrence_tracking_id
 from punctual.domain.model import (
     FiredEvent,
     MisfirePolicy,
+    OutcomeEvent,
+    OutcomeType,
     Run,
     RunKind,
     RunStatus,
@@ -24,6 +26,7 @@ from punctual.service.ports import TaskStore
 from punctual.service.settings import ServiceSettings
 
 from tests.fakes import FakeStore
+from tests.simulation.targets import TargetCall
 from tests.simulation.world import VISIBILITY, Operation
 
 # Slack for the clock moving while an operation runs (the executor waits out up to a second).
@@ -226,13 +229,15 @@ class Oracle:
             self._check_chain_moves(task, now, lag)
 
     def _check_counts(self, task: Task, runs: list[Run]) -> None:
-        # A run is recorded before its task is released (two writes): a completed run the task still holds is
-        # counted by the release, which the link's redelivery or the sweeper makes if a crash came between.
+        # Fired: published (a topic run), or published and handed to the runner (a target run, whatever its call
+        # then gives). A run is recorded before its task is released (two writes): a fired run the task still
+        # holds is counted by the release, which the link's redelivery or the sweeper makes if a crash came
+        # between.
         fired = [
             r
             for r in runs
             if r.kind is RunKind.SCHEDULED
-            and r.status is RunStatus.COMPLETED
+            and (r.status is RunStatus.COMPLETED or r.handed_to_runner)
             and task.in_flight_run != r.tracking_id
         ]
         if task.fired_count != len(fired):
@@ -253,6 +258,12 @@ class Oracle:
             return
         ended = [r for r in runs if r.kind is RunKind.SCHEDULED]
         statuses = {run.status for run in ended}
+        if any(run.handed_to_runner for run in ended):
+            if task.status is TaskStatus.FAILED:
+                self.fail(
+                    "P5", task.id, "task FAILED although its occurrence fired (its call decides its run)"
+                )
+            return
         if task.status is TaskStatus.COMPLETED and not statuses & {RunStatus.COMPLETED, RunStatus.SKIPPED}:
             self.fail("P5", task.id, f"task COMPLETED but its runs are {sorted(statuses)}")
         if task.status is TaskStatus.FAILED and RunStatus.COMPLETED in statuses:
@@ -278,6 +289,60 @@ class Oracle:
             self.fail("P3", task.id, f"due at {task.next_run_at} and still not fired after {now - seen[1]}")
             self.overdue_since.pop(task.id, None)
 
+    # ---- targets (P6: one call per attempt; a cancel stops later attempts; no outcome unrecorded) ---------
+
+    def outcome(self, event: OutcomeEvent, stored: Run | None) -> None:
+        """An outcome event was published: its outcome must already be the run's record."""
+        expected = RunStatus.COMPLETED if event.type is OutcomeType.COMPLETED else RunStatus.FAILED
+        run = event.run
+        if stored is None or stored.status is not expected or stored.delivery_attempt != run.delivery_attempt:
+            recorded = None if stored is None else (stored.status.value, stored.delivery_attempt)
+            self.fail(
+                "P6",
+                run.task_id,
+                f"{event.type.value} for {run.tracking_id} attempt {run.delivery_attempt} published, "
+                f"but the run is recorded as {recorded}",
+            )
+
+    def check_targets(self, records: Records, calls: list[TargetCall], outcomes: list[OutcomeEvent]) -> None:
+        """At quiescence: each attempt called the target at most once; no call began after the task's cancel
+        returned; every ended target run has its outcome event."""
+        seen: dict[tuple[str, int], int] = {}
+        for call in calls:
+            key = (call.tracking_id, call.attempt)
+            seen[key] = seen.get(key, 0) + 1
+            if seen[key] == 2:
+                self.fail("P6", call.task_id, f"attempt {call.attempt} of {call.tracking_id} called twice")
+            if call.cancelled_before_the_delivery:
+                self.fail(
+                    "P6", call.task_id, f"called {call.tracking_id} attempt {call.attempt} after the cancel"
+                )
+        published = {(event.run.tracking_id, event.type) for event in outcomes}
+        for task_id, runs in records.runs.items():
+            for run in runs:
+                if not run.handed_to_runner or run.status not in (RunStatus.COMPLETED, RunStatus.FAILED):
+                    continue
+                if run.error is not None and run.error.startswith("the target call could not be queued"):
+                    continue  # the hand-off failed: no call was made, and no outcome is promised
+                kind = OutcomeType.COMPLETED if run.status is RunStatus.COMPLETED else OutcomeType.FAILED
+                if (run.tracking_id, kind) not in published:
+                    self.fail(
+                        "P6", task_id, f"run {run.tracking_id} ended {run.status.value} without its event"
+                    )
+                numbers = [d.attempt for d in run.deliveries]
+                unrecorded = run.delivery_attempt - len(numbers)
+                ended_uncalled = run.error is not None and (
+                    "cancelled" in run.error or "no longer" in run.error
+                )
+                if numbers != sorted(set(numbers)) or not (
+                    unrecorded == 0 or (unrecorded == 1 and ended_uncalled)
+                ):
+                    self.fail(
+                        "P6",
+                        task_id,
+                        f"run {run.tracking_id} at attempt {run.delivery_attempt} records attempts {numbers}",
+                    )
+
     def clock_jumped(self, now: datetime) -> None:
         for task_id, (instant, _) in list(self.overdue_since.items()):
             self.overdue_since[task_id] = (instant, now)
@@ -287,15 +352,20 @@ class Oracle:
         records: Records,
         armed: set[tuple[str, datetime]],
         now: datetime,
+        queued_calls: frozenset[str] = frozenset(),
     ) -> None:
         """After everything drained and every instant passed: every live task armed, every due occurrence
-        fired or skipped, every run ended."""
+        fired or skipped, every run ended (or, for a target run, its next call queued: recurring tasks keep
+        firing while the simulation drains, so the last ones may still be waiting out a retry delay)."""
         for task in records.tasks.values():
             runs = records.runs.get(task.id, [])
             for run in runs:
                 # A run-now that failed (503) may leave a PENDING record that nothing will ever start.
                 accepted = run.kind is RunKind.SCHEDULED or run.tracking_id in self.accepted_runs
-                if run.status is RunStatus.RUNNING or (run.status is RunStatus.PENDING and accepted):
+                waiting = run.handed_to_runner and run.tracking_id in queued_calls
+                if not waiting and (
+                    run.status is RunStatus.RUNNING or (run.status is RunStatus.PENDING and accepted)
+                ):
                     self.fail("P3", task.id, f"run {run.tracking_id} still {run.status.value} at quiescence")
             if task.in_flight is not None:
                 self.fail("P3", task.id, "still in flight at quiescence")

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from punctual.domain.errors import PunctualError
-from punctual.domain.model import Context, FiredEvent, Run, RunKind, Task, TaskStatus
+from punctual.domain.model import Context, FiredEvent, OutcomeEvent, Run, RunKind, Task, TaskStatus
 from punctual.domain.timefmt import format_instant
 from punctual.service.commands import (
     BulkCreate,
@@ -52,6 +52,8 @@ class Result:
     trace: list[str]
     published: int
     seconds: float
+    target_calls: int = 0
+    outcomes: int = 0
 
     def report(self) -> str:
         if not self.violations:
@@ -71,10 +73,19 @@ class Result:
 
 class Simulation:
     def __init__(
-        self, seed: int, store: TaskStore, *, faults: Faults | None = None, check_every: int = 5
+        self,
+        seed: int,
+        store: TaskStore,
+        *,
+        faults: Faults | None = None,
+        check_every: int = 5,
+        targets: bool = False,
     ) -> None:
-        self.world = World(seed, store, start=START, settings=SETTINGS, faults=faults)
+        self.world = World(seed, store, start=START, settings=SETTINGS, faults=faults, targets=targets)
         self.oracle = Oracle(SETTINGS)
+        self.targets = targets
+        self.world.cancelled = self.oracle.cancelled  # one set: the runner's calls are judged against it
+        self.world.on_outcome = self._on_outcome
         self.rng = self.world.rng
         self.check_every = check_every
         self.world.nested_runner = self._nested
@@ -106,6 +117,8 @@ class Simulation:
             self.world.trace,
             len(self.world.publisher.published),
             time.perf_counter() - began,
+            len(self.world.target.calls),
+            len(self.world.outcomes.published),
         )
 
     def step(self) -> None:
@@ -135,6 +148,8 @@ class Simulation:
             (1, self._on_a_task(self.bulk_reschedule)),
             (4, self.wake),
         ]
+        if self.targets:
+            choices.append((12, self.run_delivery))
         if depth == 0:
             choices += [(25, self.deliver), (22, self.advance)]
         else:
@@ -267,6 +282,7 @@ class Simulation:
             message={"n": self.steps},
             metadata={"group": self.rng.choice("ab")},
             misfire=self.rng.choice((None, "skip", "fire_once")),
+            **self._target_fields(),
         )
 
     def _created(self, task: Task, context: Context, started: datetime) -> None:
@@ -302,6 +318,23 @@ class Simulation:
             for item in result:
                 if item.created:
                     self._created(item.task, context, started)
+
+    def _target_fields(self) -> dict[str, Any]:
+        """Half the tasks call an HTTPS target (only when the campaign has targets: the default draws nothing)."""
+        if not self.targets or self.rng.random() < 0.5:
+            return {}
+        return {
+            "target": {"type": "https", "url": "https://hooks.example.com/run"},
+            "retry": {"max_attempts": self.rng.randint(1, 4), "initial_delay": "1s", "max_delay": "8s"},
+            "overlap": self.rng.choice((None, "skip")),
+        }
+
+    def run_delivery(self) -> None:
+        visible = self.world.deliveries.visible()
+        if visible:
+            self.world.run_delivery(
+                self.rng.choice(visible), keep=self.rng.random() < self.world.faults.duplicate
+            )
 
     def update(self, task_id: str, context: Context) -> None:
         field = self.rng.choice(("at", "every", "cron", "metadata", "name", "message", "paused", "misfire"))
@@ -382,6 +415,9 @@ class Simulation:
         run = store.get_run(event.tracking_id)
         self.oracle.published(event, operation, run, task)
 
+    def _on_outcome(self, event: OutcomeEvent) -> None:
+        self.oracle.outcome(event, self.world.raw_store.get_run(event.run.tracking_id))
+
     def _raw_task(self, task_id: str) -> Task | None:
         return self.world.raw_store.get_task(task_id, consistent=True)
 
@@ -418,7 +454,16 @@ class Simulation:
                 self.oracle.clock_jumped(target)
             if not self._drain(minutes=10):
                 return
-        self.oracle.check_quiescent(read_records(world.raw_store), self._armed(), world.clock.now())
+        queued = (
+            frozenset(m.tracking_id for m in world.deliveries.messages.values())
+            if self.targets
+            else frozenset()
+        )
+        self.oracle.check_quiescent(read_records(world.raw_store), self._armed(), world.clock.now(), queued)
+        if self.targets:
+            self.oracle.check_targets(
+                read_records(world.raw_store), world.target.calls, world.outcomes.published
+            )
 
     def _drain(self, *, minutes: int) -> bool:
         """Deliver, wake and sweep as they come due, in 5 s steps; False once a promise broke."""
@@ -432,6 +477,11 @@ class Simulation:
                 if not visible:
                     break
                 world.deliver(visible[:10])
+            for _ in range(100):
+                deliveries = world.deliveries.visible() if self.targets else []
+                if not deliveries:
+                    break
+                world.run_delivery(deliveries[0])
             if world.clock.now() >= self.next_sweep:
                 self.next_sweep = world.clock.now() + SWEEP_EVERY
                 self.sweep()
@@ -458,4 +508,5 @@ _LIVE = (TaskStatus.SCHEDULED, TaskStatus.PAUSED)
 
 
 def run_simulation(seed: int, steps: int, store: TaskStore | None = None, **options: Any) -> Result:
+    """``targets=True`` adds HTTPS targets, the delivery queue and the runner to the campaign."""
     return Simulation(seed, store if store is not None else TrackedStore(), **options).run(steps)

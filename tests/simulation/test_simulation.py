@@ -40,3 +40,14 @@ def test_the_simulation_finds_each_break_when_its_fix_is_reverted(fix: int) -> N
     with reverted(fix):
         found = next((seed for seed in range(1, 17) if run_simulation(seed, 20_000).violations), None)
     assert found is not None
+
+
+# Lambda/HTTPS targets (issue 11): the runner, its delivery queue and the outcome events join the campaign.
+# P6: each attempt calls the target at most once; no call begins after the task's cancel returned; an outcome
+# event is published only once its outcome is recorded, and every ended target run has its event.
+@pytest.mark.parametrize("seed", range(1, 5))
+def test_the_promises_hold_with_targets(seed: int) -> None:
+    result = run_simulation(seed, 2_000, targets=True)
+    assert not result.violations, result.report()
+    assert result.published > 50
+    assert result.target_calls > 20 and result.outcomes > 10  # the targets were really called

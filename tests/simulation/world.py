@@ -15,16 +15,21 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from punctual.domain.errors import DependencyError, ThrottledError
-from punctual.domain.model import FiredEvent, Link, LinkKind, Run, RunStatus, Task
+from punctual.domain.model import FiredEvent, Link, LinkKind, OutcomeEvent, Run, RunStatus, Task
+from punctual.domain.targets import TargetType
 from punctual.local.resources import StackShape
 from punctual.service.arming import Arming
 from punctual.service.firing import FiringService
 from punctual.service.ports import NullMetrics, StorePage, TaskStore
+from punctual.service.runner import RunnerPorts, RunnerService
 from punctual.service.runs import RunService
 from punctual.service.settings import ServiceSettings
+from punctual.service.target_policy import TargetPolicy
 from punctual.service.tasks import TaskService
 
 from tests.fakes import FakeClock, SequentialIds
+from tests.simulation.targets import DELIVERY_VISIBILITY, Delivery, SimDeliveries, SimOutcomes, SimTarget
+from tests.target_fakes import FakeResolver, FakeSecrets
 
 # The delay queue's visibility timeout: punctual dev's copy of infra/firing.py's (tests/infra holds them equal).
 VISIBILITY = timedelta(seconds=StackShape().delay_queue.visibility_timeout_seconds)
@@ -147,6 +152,7 @@ class World:
         start: datetime,
         settings: ServiceSettings,
         faults: Faults | None = None,
+        targets: bool = False,
     ) -> None:
         self.seed = seed
         self.rng = random.Random(seed)
@@ -169,14 +175,23 @@ class World:
         self.on_excusable: Callable[[Operation], None] | None = (
             None  # at a fault that may excuse a republish, and at the end
         )
+        self.on_outcome: Callable[[OutcomeEvent], None] | None = None
+        # Targets (opt-in, so the default campaign and its seeds stay as they were).
+        self.deliveries = SimDeliveries(self)
+        self.target = SimTarget(self)
+        self.outcomes = SimOutcomes(self)
         store_port = Interposer(self, "store", store)
         queue_port = Interposer(self, "queue", self.queue)
         scheduler_port = Interposer(self, "scheduler", self.scheduler)
         publisher_port = Interposer(self, "publisher", self.publisher)
         ids = SequentialIds(start=seed * 1_000_000 + 1)
         arming = Arming(scheduler_port, queue_port, settings)
-        self.tasks = TaskService(store_port, arming, self.clock, ids, settings, self.metrics)
-        self.runs = RunService(store_port, queue_port, self.clock, ids, settings, self.metrics)
+        deliveries_port = Interposer(self, "deliveries", self.deliveries) if targets else None
+        policy = TargetPolicy(settings, FakeResolver()) if targets else None
+        self.tasks = TaskService(store_port, arming, self.clock, ids, settings, self.metrics, policy)
+        self.runs = RunService(
+            store_port, queue_port, self.clock, ids, settings, self.metrics, deliveries_port
+        )
         self.firing = FiringService(
             store_port,
             arming,
@@ -185,7 +200,18 @@ class World:
             self.clock,
             settings,
             self.metrics,
+            deliveries_port,
         )
+        self.runner: RunnerService | None = None
+        if deliveries_port is not None:
+            ports = RunnerPorts(
+                {TargetType.HTTPS: self.target},
+                deliveries_port,
+                Interposer(self, "outcomes", self.outcomes),
+                FakeSecrets(),
+            )
+            self.runner = RunnerService(store_port, ports, self.clock, self.metrics, rng=random.Random(seed))
+        self.cancelled: set[str] = set()  # tasks whose cancel returned 200 (the oracle's view)
 
     # ---- operations ------------------------------------------------------------------------------
 
@@ -337,6 +363,24 @@ class World:
             self.log(f"  -> {result} {_describe(message.link)}")
             if not keep:
                 self.queue.messages.pop(message.id, None)
+
+    def run_delivery(self, message: Delivery, *, keep: bool = False) -> None:
+        """Hand one delivery message to the runner, as the delivery queue's event source does (batches of one)."""
+        assert self.runner is not None
+        runner = self.runner
+        message.visible_at = self.clock.now() + DELIVERY_VISIBILITY
+        self.log(f"run {message.tracking_id[-6:]} attempt {message.attempt}")
+        run = self.raw_store.get_run(message.tracking_id)
+        outer = self.target.cancelled_at_delivery_start  # a delivery nested in another restores its flag
+        self.target.cancelled_at_delivery_start = run is not None and run.task_id in self.cancelled
+        operation, result = self.run_op("run", lambda: runner.deliver(message.tracking_id, message.attempt))
+        self.target.cancelled_at_delivery_start = outer
+        if operation.crashed or isinstance(result, Exception):
+            self.log(f"  -> retry the delivery: {type(result).__name__}")
+            return
+        self.log(f"  -> {result}")
+        if not keep:
+            self.deliveries.messages.pop(message.id, None)
 
     def wake(self, link: Link) -> None:
         self.log(f"wake {_describe(link)}")

@@ -16,6 +16,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from punctual.adapters import dynamodb_schema as schema
+from punctual.adapters import target_codec
 from punctual.domain.model import (
     Context,
     MisfirePolicy,
@@ -27,6 +28,7 @@ from punctual.domain.model import (
     Task,
     TaskStatus,
 )
+from punctual.domain.targets import Overlap, TargetType
 from punctual.domain.timefmt import from_sortable, sortable
 
 Item = dict[str, Any]  # attribute name -> AttributeValue ({"S": ...}, {"N": ...}, {"M": ...})
@@ -151,6 +153,10 @@ def task_to_item(task: Task, *, due_shards: int) -> Item:
         "schedule_start_at": _instant(schedule.start_at),
         "schedule_end_at": _instant(schedule.end_at),
         "schedule_anchor": _instant(schedule.anchor),
+        # Absent for the defaults (topic, default retry, allow): a topic task's item is as before.
+        "target": target_codec.target_text(task.target),
+        "retry": target_codec.retry_text(task.retry),
+        "overlap": None if task.overlap is Overlap.ALLOW else task.overlap.value,
     }
     if due is not None:
         values[schema.GSI2_PARTITION_KEY] = schema.due_partition(schema.due_shard(task.id, due_shards))
@@ -197,6 +203,9 @@ def item_to_task(item: Mapping[str, Any], message_apart: Mapping[str, Any] | Non
         last_run_at=_optional_instant(values, "last_run_at"),
         fired_count=_int(values, "fired_count"),
         missed=_int(values, "missed"),
+        target=target_codec.target_from(values.get("target")),
+        retry=target_codec.retry_from(values.get("retry")),
+        overlap=Overlap(values.get("overlap", Overlap.ALLOW.value)),
     )
 
 
@@ -233,6 +242,15 @@ def run_to_item(run: Run, *, retention: timedelta) -> Item:
         "error": run.error,
         "lease_until": _instant(run.lease_until),
         "missed": run.missed,
+        # Target runs only (absent on a topic run, whose item is as before).
+        "target_type": None if run.target_type is TargetType.TOPIC else run.target_type.value,
+        "delivery_attempt": run.delivery_attempt or None,
+        "deliveries": target_codec.deliveries_text(run.deliveries),
+        "duration_ms": run.duration_ms,
+        "response_status": run.response_status,
+        "result": run.result,
+        "outcome_published": run.outcome_published or None,
+        "retry_base": run.retry_base or None,
     }
     return encode(values)
 
@@ -256,6 +274,14 @@ def item_to_run(item: Mapping[str, Any]) -> Run:
         error=values.get("error"),
         lease_until=_optional_instant(values, "lease_until"),
         missed=_int(values, "missed"),
+        target_type=TargetType(values.get("target_type", TargetType.TOPIC.value)),
+        delivery_attempt=_int(values, "delivery_attempt"),
+        deliveries=target_codec.deliveries_from(values.get("deliveries")),
+        duration_ms=_optional_int(values, "duration_ms"),
+        response_status=_optional_int(values, "response_status"),
+        result=values.get("result"),
+        outcome_published=bool(values.get("outcome_published", False)),
+        retry_base=_int(values, "retry_base"),
     )
 
 

@@ -357,6 +357,12 @@ class DynamoDbTaskStore:
         with aws_errors():
             self._client.put_item(**self._put(self._run_item(run), *_attempt_is(expected_attempt)))
 
+    def save_delivery(self, run: Run, *, expected_delivery_attempt: int) -> None:
+        with aws_errors():
+            self._client.put_item(
+                **self._put(self._run_item(run), *_delivery_attempt_is(expected_delivery_attempt))
+            )
+
     def finish(
         self, run: Run, *, expected_attempt: int, task: Task | None, expected_version: int | None
     ) -> bool:
@@ -568,6 +574,21 @@ def _listing_after(continuation: Mapping[str, Any] | None) -> str | None:
     if not isinstance(after, str) or not schema.id_from_index_sort(after) or set(continuation) != {_AFTER}:
         raise ValidationError("cursor is not valid", [ErrorDetail("cursor", "not a cursor of this listing")])
     return after
+
+
+def _delivery_attempt_is(expected: int) -> tuple[str, dict[str, str], items.Item]:
+    """The runner's fence: the stored run is at ``expected`` delivery attempts (absent means none yet)."""
+    if expected == 0:
+        return (
+            "attribute_exists(#attempt) AND attribute_not_exists(#delivery)",
+            {"#attempt": "attempt", "#delivery": "delivery_attempt"},
+            {},
+        )
+    return (
+        "#delivery = :expected_delivery",
+        {"#delivery": "delivery_attempt"},
+        items.encode({":expected_delivery": expected}),
+    )
 
 
 def _due_after(continuation: Mapping[str, Any] | None) -> str | None:

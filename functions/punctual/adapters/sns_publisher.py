@@ -41,15 +41,30 @@ PublishEntry = dict[str, Any]
 
 
 def message_attributes(event: FiredEvent) -> dict[str, MessageAttributeValueTypeDef]:
+    return attributes_of(
+        "task.fired", event.task_id, event.tenant, event.user, event.name, event.metadata, event.kind.value
+    )
+
+
+def attributes_of(
+    event_type: str,
+    task_id: str,
+    tenant: str,
+    user: str | None,
+    name: str | None,
+    metadata: dict[str, str],
+    run_kind: str,
+) -> dict[str, MessageAttributeValueTypeDef]:
+    """The attributes of every event of a task (task.fired, task.completed, task.failed), in order."""
     candidates: list[tuple[str, str | None]] = [
-        ("type", "task.fired"),
-        ("task_id", event.task_id),
-        ("tenant", event.tenant),
-        ("user", event.user),
-        ("name", event.name),
+        ("type", event_type),
+        ("task_id", task_id),
+        ("tenant", tenant),
+        ("user", user),
+        ("name", name),
     ]
-    candidates += [(METADATA_PREFIX + key, event.metadata[key]) for key in sorted(event.metadata)]
-    candidates.append(("run_kind", event.kind.value))
+    candidates += [(METADATA_PREFIX + key, metadata[key]) for key in sorted(metadata)]
+    candidates.append(("run_kind", run_kind))
     attributes: dict[str, MessageAttributeValueTypeDef] = {}
     for name, value in candidates:
         if len(attributes) == MAX_ATTRIBUTES:

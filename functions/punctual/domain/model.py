@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Any, Self
 
 from punctual.domain.errors import ErrorDetail, ValidationError
+from punctual.domain.targets import DEFAULT_RETRY, TOPIC, Overlap, RetryPolicy, Target, TargetType
 
 # The fields a caller may use to identify itself narrowly; safe in keys and SNS attributes.
 _USER_PATTERN = re.compile(r"^[A-Za-z0-9._@:+=-]{1,128}$")
@@ -111,6 +112,10 @@ class Task:
     fired_count: int = 0
     # Occurrences the sweeper found missed and coalesced into next_run_at; the next claim records them.
     missed: int = 0
+    # What a fire runs (domain/targets.py): the topic alone, or a Lambda/HTTPS call the runner makes after.
+    target: Target = TOPIC
+    retry: RetryPolicy = DEFAULT_RETRY
+    overlap: Overlap = Overlap.ALLOW
 
     def evolve(self, **changes: Any) -> Self:
         return dataclasses.replace(self, **changes)
@@ -122,11 +127,23 @@ class RunKind(StrEnum):
 
 
 class RunStatus(StrEnum):
-    PENDING = "pending"  # run-now accepted, not yet picked up
-    RUNNING = "running"  # claimed by the executor, publish under way (or being retried)
-    COMPLETED = "completed"  # published to SNS
-    FAILED = "failed"  # could not be published; ``error`` says why
-    SKIPPED = "skipped"  # a missed occurrence dropped by the skip misfire policy
+    # run-now accepted, not yet picked up; for a target run, also: fired, its call queued (or its retry)
+    PENDING = "pending"
+    RUNNING = "running"  # claimed by the executor, publish under way; for a target run, the call under way
+    COMPLETED = "completed"  # published to SNS (topic); the target answered with success (lambda/https)
+    FAILED = "failed"  # could not be published, or the target failed its last attempt; ``error`` says why
+    SKIPPED = "skipped"  # dropped by the skip misfire policy, or by the skip overlap policy
+
+
+@dataclass(frozen=True)
+class DeliveryAttempt:
+    """One call of a run's target, as the runner recorded it."""
+
+    attempt: int
+    started_at: datetime
+    duration_ms: int | None = None
+    response_status: int | None = None
+    error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -150,6 +167,21 @@ class Run:
     # The executor's lease on a RUNNING run; another delivery may take over only after it lapses.
     lease_until: datetime | None = None
     missed: int = 0  # occurrences coalesced into this (late) run by the misfire policy
+    # Target runs (lambda/https) only. Once the fire is published the run is handed to the runner: the fire
+    # path never writes it again (``fired_at`` is set), and the runner fences its writes on delivery_attempt.
+    target_type: TargetType = TargetType.TOPIC
+    delivery_attempt: int = 0
+    deliveries: tuple[DeliveryAttempt, ...] = ()
+    duration_ms: int | None = None
+    response_status: int | None = None
+    result: str | None = None  # the first 4 KB of the Lambda's return value or the response body
+    outcome_published: bool = False  # task.completed / task.failed went out (after the outcome was recorded)
+    retry_base: int = 0  # delivery_attempt when the run was last replayed: its retry budget counts from here
+
+    @property
+    def handed_to_runner(self) -> bool:
+        """Published, and its outcome is the target's: the fire path is done with it."""
+        return self.target_type is not TargetType.TOPIC and self.fired_at is not None
 
     def evolve(self, **changes: Any) -> Self:
         return dataclasses.replace(self, **changes)
@@ -221,4 +253,42 @@ class FiredEvent:
             "dedup_key": self.dedup_key,
             "run_kind": self.kind.value,
             "missed_occurrences": self.missed,
+        }
+
+
+class OutcomeType(StrEnum):
+    COMPLETED = "task.completed"
+    FAILED = "task.failed"
+
+
+@dataclass(frozen=True)
+class OutcomeEvent:
+    """What a target run ended with, published after it is recorded (same attributes as ``task.fired``)."""
+
+    type: OutcomeType
+    run: Run
+    name: str | None
+    metadata: dict[str, str]
+
+    def body(self) -> dict[str, Any]:
+        from punctual.domain.timefmt import format_instant, format_optional
+
+        run = self.run
+        return {
+            "type": self.type.value,
+            "task_id": run.task_id,
+            "tracking_id": run.tracking_id,
+            "name": self.name,
+            "scheduled_for": format_instant(run.scheduled_for),
+            "started_at": format_optional(run.started_at),
+            "completed_at": format_optional(run.completed_at),
+            "attempt": run.delivery_attempt,
+            "duration_ms": run.duration_ms,
+            "response_status": run.response_status,
+            "result": run.result,
+            "error": run.error,
+            "target_type": run.target_type.value,
+            "metadata": self.metadata,
+            "dedup_key": f"{run.dedup_key}#{self.type.value}",
+            "run_kind": run.kind.value,
         }

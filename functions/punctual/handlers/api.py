@@ -261,6 +261,9 @@ def _create_command(body: CreateTaskBody, idempotency_key: str | None) -> Create
         metadata=dict(body.metadata),
         idempotency_key=idempotency_key,
         misfire=body.misfire,
+        target=body.target,
+        retry=body.retry,
+        overlap=body.overlap,
     )
 
 
@@ -391,6 +394,9 @@ def update_task(task_id: str, body: UpdateTaskBody) -> Response[str]:
         message=body.message,
         metadata=None if "metadata" not in provided else dict(body.metadata or {}),
         misfire=body.misfire,
+        target=body.target,  # null: back to the topic
+        retry=body.retry,  # null: the stage's defaults
+        overlap=body.overlap,
     )
     return _json(HTTPStatus.OK, task_json(_punctual().tasks.update(_caller(), task_id, command)))
 
@@ -469,6 +475,43 @@ def preview_schedule(body: SchedulePreviewBody) -> Response[str]:
     )
     preview = _punctual().previews.preview(PreviewSchedule(schedule=schedule, count=body.count))
     return _json(HTTPStatus.OK, preview_json(preview))
+
+
+@route(
+    "POST",
+    "/runs/<tracking_id>/retry",
+    summary="Replay a failed lambda/https run (a fresh round of its retry policy)",
+    tag="runs",
+    answer=(202, "RunOut", "Accepted: the run is pending again"),
+    errors=(404, 409),
+)
+def retry_run(tracking_id: str) -> Response[str]:
+    return _json(HTTPStatus.ACCEPTED, run_json(_punctual().runs.retry(_caller(), tracking_id)))
+
+
+# --- signing ----------------------------------------------------------------------------------------
+@route(
+    "GET",
+    "/signing-secret",
+    summary="The caller's secret for verifying Punctual-Signature on HTTPS target calls",
+    tag="signing",
+    answer=(200, "SigningSecretOut", "The current secret"),
+)
+def get_signing_secret() -> Response[str]:
+    secret = _punctual().signing.secret_for(_caller().tenant)
+    return _json(HTTPStatus.OK, {"secret": secret, "header": "Punctual-Signature"})
+
+
+@route(
+    "POST",
+    "/signing-secret/rotate",
+    summary="Replace the caller's signing secret (calls are signed with the new one at once)",
+    tag="signing",
+    answer=(200, "SigningSecretOut", "The new secret"),
+)
+def rotate_signing_secret() -> Response[str]:
+    secret = _punctual().signing.rotate(_caller().tenant)
+    return _json(HTTPStatus.OK, {"secret": secret, "header": "Punctual-Signature"})
 
 
 # --- service ----------------------------------------------------------------------------------------

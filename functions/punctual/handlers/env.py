@@ -9,6 +9,7 @@ from datetime import timedelta
 from pydantic import BaseModel, ConfigDict, Field
 
 from punctual.domain.schedules import ScheduleLimits
+from punctual.domain.targets import DEFAULT_RETRY, RetryPolicy
 from punctual.service.settings import ServiceSettings
 
 
@@ -41,6 +42,16 @@ class HandlerEnv(BaseModel):
     STAGE: str = "dev"
     # Requests without an API key identity (``punctual dev``, or a stage without keys) act as this tenant.
     DEFAULT_TENANT: str = "default"
+    # Targets. Without a delivery queue the stage has no runner and tasks can only target the topic.
+    DELIVERY_QUEUE_URL: str | None = None
+    LAMBDA_TARGETS: str = ""  # comma-separated fnmatch patterns of Lambda ARNs tasks may call (cdk.json)
+    LAMBDA_ARN_PREFIX: str = "arn:aws:lambda:us-east-1:123456789012:function:"
+    ALLOW_INSECURE_TARGETS: bool = False  # http:// and loopback targets: development stages only
+    SIGNING_SECRET_ARN: str | None = None
+    SIGNING_SECRET: str | None = None
+    RETRY_MAX_ATTEMPTS: int = Field(default=DEFAULT_RETRY.max_attempts, ge=1, le=20)
+    RETRY_INITIAL_DELAY_SECONDS: float = Field(default=DEFAULT_RETRY.initial_delay_seconds, ge=1, le=900)
+    RETRY_MAX_DELAY_SECONDS: float = Field(default=DEFAULT_RETRY.max_delay_seconds, ge=1, le=900)
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> HandlerEnv:
@@ -58,4 +69,12 @@ class HandlerEnv(BaseModel):
             max_attempts=self.MAX_ATTEMPTS,
             run_retention=timedelta(days=self.RUN_RETENTION_DAYS),
             cursor_secret=cursor_secret,
+            default_retry=RetryPolicy(
+                max_attempts=self.RETRY_MAX_ATTEMPTS,
+                initial_delay_seconds=self.RETRY_INITIAL_DELAY_SECONDS,
+                max_delay_seconds=max(self.RETRY_MAX_DELAY_SECONDS, self.RETRY_INITIAL_DELAY_SECONDS),
+            ),
+            lambda_targets=tuple(p.strip() for p in self.LAMBDA_TARGETS.split(",") if p.strip()),
+            lambda_arn_prefix=self.LAMBDA_ARN_PREFIX,
+            allow_insecure_targets=self.ALLOW_INSECURE_TARGETS,
         )

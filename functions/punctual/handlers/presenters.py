@@ -6,6 +6,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from punctual.domain.model import Run, Schedule, ScheduleKind, Task
+from punctual.domain.targets import TargetType, retry_json, target_json
 from punctual.domain.timefmt import format_instant, format_optional
 from punctual.handlers.http_errors import error_body, status_for
 from punctual.service.commands import CreatedItem, ItemResult
@@ -38,12 +39,43 @@ def task_json(task: Task) -> dict[str, Any]:
             "created_at": format_instant(task.created_at),
             "updated_at": format_instant(task.updated_at),
             "last_run_at": format_optional(task.last_run_at),
+            "target": target_json(task.target),  # header values masked
+            "retry": retry_json(task.retry),
+            "overlap": task.overlap.value,
         }
     )
     return body
 
 
 def run_json(run: Run) -> dict[str, Any]:
+    body = _fire_json(run)
+    if run.target_type is not TargetType.TOPIC:
+        # The call's outcome: ``attempt`` counts calls of the target, each listed in ``attempts``.
+        body.update(
+            {
+                "target_type": run.target_type.value,
+                "attempt": run.delivery_attempt,
+                "duration_ms": run.duration_ms,
+                "response_status": run.response_status,
+                "result": run.result,
+                "attempts": [
+                    {
+                        "attempt": d.attempt,
+                        "started_at": format_instant(d.started_at),
+                        "duration_ms": d.duration_ms,
+                        "response_status": d.response_status,
+                        "error": d.error,
+                    }
+                    for d in run.deliveries
+                ],
+            }
+        )
+    else:
+        body["target_type"] = TargetType.TOPIC.value
+    return body
+
+
+def _fire_json(run: Run) -> dict[str, Any]:
     return {
         "tracking_id": run.tracking_id,
         "task_id": run.task_id,

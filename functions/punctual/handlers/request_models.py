@@ -79,17 +79,36 @@ class SchedulePreviewBody(ScheduleFields):
     count: int | None = Field(default=None, description="1-50; 5 when absent")
 
 
+# Targets and retry policies are checked by the service (domain/targets.py), which names each bad field in a
+# 422; here they are JSON objects, described for the document.
+_TARGET = Field(
+    default=None,
+    description="Where the fired event goes: {type: topic} (default), {type: lambda, function, timeout} or "
+    "{type: https, url, method, headers, timeout}",
+    examples=[{"type": "https", "url": "https://example.com/hook", "headers": {"Authorization": "Bearer x"}}],
+)
+_RETRY = Field(
+    default=None,
+    description="Retries of a lambda/https call: max_attempts 1-20, initial_delay, max_delay (1s-15m), "
+    "backoff exponential|fixed, retry_4xx",
+    examples=[{"max_attempts": 5, "initial_delay": "10s", "max_delay": "10m", "backoff": "exponential"}],
+)
+
+
 class CreateTaskBody(ScheduleFields):
     name: str | None = _NAME
     message: Any = None
     metadata: dict[str, str] = Field(default_factory=dict)
     idempotency_key: str | None = _KEY
     misfire: Literal["fire_once", "skip"] | None = None
+    target: dict[str, Any] | None = _TARGET
+    retry: dict[str, Any] | None = _RETRY
+    overlap: Literal["allow", "skip"] | None = None
 
 
 class UpdateTaskBody(ScheduleFields):
     """Only the fields present change; ``paused`` pauses (true) or resumes (false). ``at``, ``every``,
-    ``cron``, ``paused`` and ``misfire`` cannot be null: a task always has them, so null could only mean
+    ``cron``, ``paused``, ``misfire`` and ``overlap`` cannot be null: a task always has them, so null could only mean
     "unchanged", which is what leaving the field out says."""
 
     # Absent is None (_ABSENT); an explicit null is refused (_no_null), so the document shows no null.
@@ -101,8 +120,11 @@ class UpdateTaskBody(ScheduleFields):
     message: Any = None
     metadata: dict[str, str] | None = None
     misfire: Literal["fire_once", "skip"] = Field(default=_ABSENT, json_schema_extra=_no_default)
+    target: dict[str, Any] | None = _TARGET  # null: back to the topic
+    retry: dict[str, Any] | None = _RETRY  # null: the stage's defaults
+    overlap: Literal["allow", "skip"] = Field(default=_ABSENT, json_schema_extra=_no_default)
 
-    @field_validator("at", "every", "cron", "paused", "misfire", mode="before")
+    @field_validator("at", "every", "cron", "paused", "misfire", "overlap", mode="before")
     @classmethod
     def _no_null(cls, value: Any) -> Any:
         if value is None:

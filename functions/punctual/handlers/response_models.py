@@ -37,6 +37,26 @@ class GatewayErrorOut(_Out):
     message: str = Field(examples=["Forbidden"])
 
 
+class TargetOut(_Out):
+    """Where a fire goes: ``topic`` (the stage's SNS topic), ``lambda`` or ``https``. Header values are
+    always masked."""
+
+    type: str = Field(examples=["topic", "lambda", "https"])
+    function: str | None = None
+    url: str | None = None
+    method: str | None = None
+    headers: dict[str, str] | None = None
+    timeout: str | None = Field(default=None, examples=["10s"])
+
+
+class RetryOut(_Out):
+    max_attempts: int
+    initial_delay: str = Field(examples=["10s"])
+    max_delay: str = Field(examples=["10m"])
+    backoff: str = Field(examples=["exponential", "fixed"])
+    retry_4xx: bool
+
+
 class TaskOut(_Out):
     """Exactly one of ``at``, ``every``, ``cron`` is present."""
 
@@ -57,11 +77,27 @@ class TaskOut(_Out):
     created_at: str = _INSTANT
     updated_at: str = _INSTANT
     last_run_at: str | None = _INSTANT
+    target: TargetOut
+    retry: RetryOut
+    overlap: str = Field(examples=["allow", "skip"])
 
 
 class TaskPageOut(_Out):
     tasks: list[TaskOut]
     next_cursor: str | None
+
+
+class AttemptOut(_Out):
+    attempt: int
+    started_at: str
+    duration_ms: int | None
+    response_status: int | None
+    error: str | None
+
+
+class SigningSecretOut(_Out):
+    secret: str
+    header: str = Field(examples=["Punctual-Signature"])
 
 
 class RunOut(_Out):
@@ -79,6 +115,12 @@ class RunOut(_Out):
     attempt: int
     error: str | None
     missed_occurrences: int
+    target_type: str = Field(examples=["topic", "lambda", "https"])
+    # Lambda/HTTPS runs only: the calls of the target.
+    duration_ms: int | None = None
+    response_status: int | None = None
+    result: str | None = None
+    attempts: list[AttemptOut] | None = None
 
 
 class RunPageOut(_Out):

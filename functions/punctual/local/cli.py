@@ -89,6 +89,27 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
         help="the handlers' LOG_LEVEL (env PUNCTUAL_LOG_LEVEL, default WARNING)",
     )
+    dev.add_argument(
+        "--function",
+        dest="functions",
+        action="append",
+        default=[],
+        metavar="NAME=module:callable",
+        help="register a Python callable(event, context) as the Lambda function NAME, for tasks with "
+        '{"type": "lambda", "function": "NAME"} (repeatable)',
+    )
+    dev.add_argument(
+        "--resolve",
+        action="append",
+        default=[],
+        metavar="NAME=IP",
+        help="answer NAME with IP for HTTPS targets, before DNS (repeatable; as curl --resolve)",
+    )
+    dev.add_argument(
+        "--strict-targets",
+        action="store_true",
+        help="refuse http:// and loopback targets, as a stage on AWS does (default: allowed, for local receivers)",
+    )
     return parser
 
 
@@ -105,6 +126,9 @@ def run_dev(args: argparse.Namespace) -> int:
             seed=args.seed,
             log_level=args.log_level,
             sweep_interval_seconds=max(0.1, args.sweep_interval),
+            functions=tuple(args.functions),
+            resolve=tuple(args.resolve),
+            strict_targets=args.strict_targets,
         )
     )
     signals_seen = 0

@@ -26,6 +26,8 @@ from punctual.local.event_source import QueuePoller
 from punctual.local.fired_events import EventHub, FiredEventSink
 from punctual.local.functions import HANDLER_MODULES, LocalFunction
 from punctual.local.gateway import Gateway, ServingThread
+from punctual.local.host_overrides import OverridingResolver, parse_override
+from punctual.local.lambda_functions import FunctionSpecError, LocalLambdaInvoker, load
 from punctual.local.resources import (
     FAKE_CREDENTIALS,
     REGION,
@@ -79,6 +81,10 @@ class DevOptions:
     executor_concurrency: int = 4  # executor invocations the delay queue may run at once
     cursor_secret: str = "punctual-dev-cursor-secret"
     sweep_interval_seconds: float = 60.0  # the stack runs the sweeper at rate(1 minute)
+    functions: tuple[str, ...] = ()  # --function NAME=module:callable: local Lambda targets
+    runner_concurrency: int = 8  # target calls the delivery queue may run at once
+    resolve: tuple[str, ...] = ()  # --resolve NAME=IP: host names answered before DNS
+    strict_targets: bool = False  # --strict-targets: https:// only and no loopback, as on AWS
 
 
 class StartupError(RuntimeError):
@@ -173,10 +179,25 @@ class DevServer:
         def client(service: str) -> Any:
             return session.client(service, endpoint_url=self.aws_endpoint)  # type: ignore[call-overload]
 
+        try:
+            local_functions = dict(load(spec) for spec in options.functions)
+            overrides: dict[str, list[str]] = {}
+            for spec in options.resolve:
+                name, address = parse_override(spec)
+                overrides.setdefault(name, []).append(address)
+        except (FunctionSpecError, ValueError) as error:
+            raise StartupError(str(error)) from None
         self.resources = resources = provision(client, StackShape(), self.aws_endpoint)
         os.environ.update(
-            handler_environment(resources, log_level=options.log_level, cursor_secret=options.cursor_secret)
+            handler_environment(
+                resources,
+                log_level=options.log_level,
+                cursor_secret=options.cursor_secret,
+                functions=tuple(local_functions),
+            )
         )
+        if options.strict_targets:
+            os.environ["ALLOW_INSECURE_TARGETS"] = "false"
 
         shape = resources.shape
         functions = {
@@ -188,7 +209,10 @@ class DevServer:
                 function.load()
             except Exception as error:
                 raise StartupError(f"handler {function.name} does not import: {error!r}") from error
-        self._install_container()
+        self._install_container(
+            LocalLambdaInvoker(local_functions, resources.shape.lambda_arn_prefix),
+            OverridingResolver(overrides),
+        )
 
         scheduler = SchedulerEmulator(
             client("scheduler"),
@@ -208,19 +232,34 @@ class DevServer:
             concurrency=options.executor_concurrency,
         )
         self._spawn("delay-queue", delay_queue.run, self._stop)
+        # The runner's event source: batches of one, so a slow target holds up no other call; short-polled,
+        # as retries are delayed messages.
+        deliveries = QueuePoller(
+            client("sqs"),
+            resources.delivery_queue_url,
+            functions["runner"].invoke,
+            batch_size=1,
+            concurrency=options.runner_concurrency,
+        )
+        self._spawn("delivery-queue", deliveries.run, self._stop)
         sink = FiredEventSink(self.hub, self._print, _utcnow)
         tap = QueuePoller(client("sqs"), resources.tap_queue_url, sink, wait_seconds=1)
         self._spawn("fired-events", tap.run, self._stop)
         self._spawn("sweeper", self._sweep_forever, functions["sweeper"], options.sweep_interval_seconds)
         self._start_gateway(functions["api"])
 
-    def _install_container(self) -> None:
-        """The three functions share this process, so they share one container (as one Lambda container's
-        invocations do), wired by build_app from the environment set above, with the local metrics sink."""
+    def _install_container(self, lambdas: LocalLambdaInvoker, resolver: OverridingResolver) -> None:
+        """The functions share this process, so they share one container (as one Lambda container's
+        invocations do), wired by build_app from the environment set above, with the local metrics sink and
+        the --function callables as the Lambda targets."""
         from punctual import bootstrap
         from punctual.handlers.env import HandlerEnv
 
-        bootstrap.use_app(bootstrap.build_app(HandlerEnv.from_environ(), metrics=self.metrics))
+        bootstrap.use_app(
+            bootstrap.build_app(
+                HandlerEnv.from_environ(), metrics=self.metrics, lambda_invoker=lambdas, resolver=resolver
+            )
+        )
 
     def _spawn(self, name: str, target: Callable[..., None], *args: Any) -> None:
         thread = threading.Thread(target=target, args=args, name=f"punctual-dev-{name}", daemon=True)
@@ -265,6 +304,8 @@ class DevServer:
                 f"  events queue     {resources.events_queue_url}",
                 f"  topic            {resources.topic_arn}",
                 f"  delay queue DLQ  {resources.delay_dlq_url}",
+                f"  delivery DLQ     {resources.delivery_dlq_url}",
+                f"  functions        {', '.join(self.options.functions) or '(none; --function NAME=module:callable)'}",
                 f"  EBS jitter       {jitter}",
                 "",
                 "  curl -s -X POST "

@@ -28,6 +28,15 @@ def describe(body: str, now: datetime | None = None) -> str:
     if not isinstance(event, dict):
         return f"{prefix}fired  {body[:200]}"
     name = event.get("name")
+    if event.get("type") in ("task.completed", "task.failed"):
+        outcome = "completed" if event["type"] == "task.completed" else "FAILED"
+        detail = (
+            f"error={event.get('error')}" if event.get("error") else f"status={event.get('response_status')}"
+        )
+        return (
+            f"{prefix}{outcome}  task={event.get('task_id')}  run={event.get('tracking_id')}  "
+            f"attempt={event.get('attempt')}  {event.get('duration_ms')} ms  {detail}"
+        )
     parts = [
         f"{prefix}fired  task={event.get('task_id')}",
         f"name={json.dumps(name) if name is not None else '-'}",

@@ -21,6 +21,7 @@ HANDLER_MODULES = {
     "api": "punctual.handlers.api",
     "executor": "punctual.handlers.executor",
     "sweeper": "punctual.handlers.sweeper",
+    "runner": "punctual.handlers.runner",
 }
 
 

@@ -53,6 +53,10 @@ class StackShape:
     events_queue: QueueShape = QueueShape(
         visibility_timeout_seconds=30, retention_seconds=SQS_DEFAULT_RETENTION_SECONDS, max_receive_count=5
     )
+    # As infra/targets.py: longer than one call (the target timeout's ceiling) and its bookkeeping.
+    delivery_queue: QueueShape = QueueShape(
+        visibility_timeout_seconds=90, retention_seconds=SQS_DEFAULT_RETENTION_SECONDS, max_receive_count=5
+    )
     dlq_retention_seconds: int = 14 * 86400
     executor_batch_size: int = 10  # the delay-queue event source's batch size
 
@@ -71,6 +75,18 @@ class StackShape:
     @property
     def delay_dlq_name(self) -> str:
         return f"{self.prefix}-delay-dlq"
+
+    @property
+    def delivery_queue_name(self) -> str:
+        return f"{self.prefix}-delivery"
+
+    @property
+    def delivery_dlq_name(self) -> str:
+        return f"{self.prefix}-delivery-dlq"
+
+    @property
+    def lambda_arn_prefix(self) -> str:
+        return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:"
 
     @property
     def schedule_group_name(self) -> str:
@@ -117,6 +133,8 @@ class Provisioned:
     events_queue_url: str
     events_dlq_url: str
     tap_queue_url: str
+    delivery_queue_url: str = ""
+    delivery_dlq_url: str = ""
 
     @property
     def executor_arn(self) -> str:
@@ -154,6 +172,8 @@ def provision(clients: Any, shape: StackShape, endpoint_url: str) -> Provisioned
     events_dlq_url, events_dlq_arn = queue(shape.events_dlq_name, None)
     events_queue_url, events_queue_arn = queue(shape.events_queue_name, shape.events_queue, events_dlq_arn)
     tap_queue_url, tap_queue_arn = queue(shape.tap_queue_name, shape.events_queue)
+    delivery_dlq_url, delivery_dlq_arn = queue(shape.delivery_dlq_name, None)
+    delivery_queue_url, _ = queue(shape.delivery_queue_name, shape.delivery_queue, delivery_dlq_arn)
 
     # As infra/events.py, the events subscription dead-letters what SNS could not deliver into the events DLQ.
     for queue_arn, dlq_arn in ((events_queue_arn, events_dlq_arn), (tap_queue_arn, None)):
@@ -175,13 +195,25 @@ def provision(clients: Any, shape: StackShape, endpoint_url: str) -> Provisioned
         events_queue_url=events_queue_url,
         events_dlq_url=events_dlq_url,
         tap_queue_url=tap_queue_url,
+        delivery_queue_url=delivery_queue_url,
+        delivery_dlq_url=delivery_dlq_url,
     )
 
 
-def handler_environment(resources: Provisioned, *, log_level: str, cursor_secret: str) -> dict[str, str]:
-    """The environment variables the Lambda handlers read, pointed at the emulator."""
+def handler_environment(
+    resources: Provisioned, *, log_level: str, cursor_secret: str, functions: tuple[str, ...] = ()
+) -> dict[str, str]:
+    """The environment variables the Lambda handlers read, pointed at the emulator. ``functions``: the names
+    registered with --function, the only Lambda targets this stage allows."""
     shape = resources.shape
     return {
+        # Targets: http:// and loopback receivers work here (a development stage), and only the local
+        # functions may be called.
+        "DELIVERY_QUEUE_URL": resources.delivery_queue_url,
+        "ALLOW_INSECURE_TARGETS": "true",
+        "LAMBDA_TARGETS": ",".join(shape.lambda_arn_prefix + name for name in functions),
+        "LAMBDA_ARN_PREFIX": shape.lambda_arn_prefix,
+        "SIGNING_SECRET": "punctual-dev-signing-key",
         **FAKE_CREDENTIALS,
         "AWS_DEFAULT_REGION": REGION,
         "AWS_REGION": REGION,

@@ -33,6 +33,9 @@ class CreateTask:
     metadata: dict[str, str] = field(default_factory=dict)
     idempotency_key: str | None = None
     misfire: str | None = None  # "fire_once" (default) | "skip"
+    target: Any = None  # JSON: {"type": "topic" | "lambda" | "https", ...} (domain/targets.py)
+    retry: Any = None
+    overlap: str | None = None  # "allow" (default) | "skip"
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,9 @@ class UpdateTask:
     message: Any = None
     metadata: dict[str, str] | None = None
     misfire: str | None = None
+    target: Any = None
+    retry: Any = None
+    overlap: str | None = None
 
 
 @dataclass(frozen=True)

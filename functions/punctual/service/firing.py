@@ -37,8 +37,9 @@ from punctual.domain.model import (
     TaskStatus,
 )
 from punctual.domain.schedules import walk_through
+from punctual.domain.targets import Overlap
 from punctual.service.arming import Arming
-from punctual.service.ports import Clock, DelayQueue, EventPublisher, Metrics, TaskStore
+from punctual.service.ports import Clock, DelayQueue, DeliveryQueue, EventPublisher, Metrics, TaskStore
 from punctual.service.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -101,9 +102,13 @@ class FiringService:
         clock: Clock,
         settings: ServiceSettings,
         metrics: Metrics,
+        deliveries: DeliveryQueue | None = None,
     ) -> None:
         self._store, self._arming, self._queue, self._publisher = store, arming, queue, publisher
         self._clock, self._settings, self._metrics = clock, settings, metrics
+        # Where a published run of a lambda/https task goes for its call (the runner's queue). Without one
+        # (a stage with no runner) such runs complete on publish, as topic runs do.
+        self._deliveries = deliveries
 
     # ---- wake: an EBS one-time schedule fired at (T - lead) -------------------------------------------
 
@@ -200,7 +205,14 @@ class FiringService:
     ) -> FireOutcome | _Ready:
         following, passed = self._following(task, occurrence, now)
         late = now - _due_since(task, occurrence)
-        skip = task.misfire is MisfirePolicy.SKIP and late >= self._settings.sweep_grace
+        misfired = task.misfire is MisfirePolicy.SKIP and late >= self._settings.sweep_grace
+        overlapping = not misfired and self._previous_run_unfinished(task)
+        skip = misfired or overlapping
+        reason = (
+            f"missed by {_milliseconds(late)} ms; skipped by the misfire policy"
+            if misfired
+            else "the previous run was still going; skipped by the overlap policy"
+        )
         run = Run(
             tracking_id=tracking_id,
             task_id=task.id,
@@ -216,7 +228,8 @@ class FiringService:
             lease_until=None if skip else now + self._settings.lease,
             missed=task.missed + passed,
             lateness_ms=_milliseconds(late) if skip else None,
-            error=f"missed by {_milliseconds(late)} ms; skipped by the misfire policy" if skip else None,
+            error=reason if skip else None,
+            target_type=task.target.type,
         )
         claimed = task.evolve(
             version=task.version + 1,
@@ -244,6 +257,14 @@ class FiringService:
             return FireOutcome.SKIPPED
         return _Ready(claimed, run, message_task=claimed)
 
+    def _previous_run_unfinished(self, task: Task) -> bool:
+        """Overlap skip: whether the task's last published occurrence is still queued for, or in, its call.
+        One read, only for tasks that asked for it."""
+        if task.overlap is not Overlap.SKIP or not task.target.runs_something or task.last_run_at is None:
+            return False
+        previous = self._store.get_run(occurrence_tracking_id(task.id, task.last_run_at))
+        return previous is not None and previous.status in (RunStatus.PENDING, RunStatus.RUNNING)
+
     def _following(self, task: Task, occurrence: datetime, now: datetime) -> tuple[datetime | None, int]:
         """The next occurrence to arm after ``occurrence``, and how many already passed (coalesced)."""
         _, passed, following = walk_through(
@@ -253,11 +274,12 @@ class FiringService:
 
     def _resume(self, task: Task | None, run: Run) -> FireOutcome | _Ready:
         """The run was claimed before: a duplicate, or a redelivery after a failed/crashed attempt."""
-        if run.status is not RunStatus.RUNNING:
+        if run.status is not RunStatus.RUNNING or run.handed_to_runner:
             if task is not None and _holds(task, run):
                 # The run was recorded but its task's release was not (a crash between the two writes).
                 self._release_ended(task, run)
             self._metrics.count("duplicate")
+            self._hand_over_again(run)
             return FireOutcome.DUPLICATE
         now = self._clock.now()
         if run.lease_until is not None and run.lease_until > now:
@@ -295,8 +317,12 @@ class FiringService:
         for _ in range(_MANUAL_START_ATTEMPTS):
             if run is None or run.kind is not RunKind.MANUAL:
                 return FireOutcome.STALE
-            if run.status in (RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.SKIPPED):
+            if (
+                run.status in (RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.SKIPPED)
+                or run.handed_to_runner
+            ):
                 self._metrics.count("duplicate")
+                self._hand_over_again(run)
                 return FireOutcome.DUPLICATE
             if run.status is RunStatus.RUNNING:
                 return self._resume(task, run)
@@ -314,6 +340,7 @@ class FiringService:
                 started_at=now,
                 attempt=run.attempt + 1,
                 lease_until=now + self._settings.lease,
+                target_type=task.target.type,
             )
             holding = task.evolve(
                 version=task.version + 1, in_flight=run.scheduled_for, in_flight_run=run.tracking_id
@@ -401,16 +428,27 @@ class FiringService:
     def _finish(self, published: _Published) -> FireOutcome:
         """Record a published run (and clear its task's in-flight mark)."""
         run, event = published.ready.run, published.event
+        source = published.ready.message_task or published.ready.task
+        hand_off = self._deliveries is not None and source is not None and source.target.runs_something
         done = run.evolve(
-            status=RunStatus.COMPLETED,
+            # A target run is not over when its event is out: it waits (PENDING) for the runner's call.
+            status=RunStatus.PENDING if hand_off else RunStatus.COMPLETED,
             fired_at=event.fired_at,
-            completed_at=self._clock.now(),
+            completed_at=None if hand_off else self._clock.now(),
             lateness_ms=event.lateness_ms,
             lease_until=None,
             error=None,
+            target_type=source.target.type if hand_off and source is not None else run.target_type,
         )
         try:
-            self._record(done, expected_attempt=run.attempt, task=published.ready.task)
+            # The call is queued after the run is recorded and before the task is released: until the release,
+            # the task's mark brings the link's redelivery or the sweeper back to queue it again if we die.
+            self._record(
+                done,
+                expected_attempt=run.attempt,
+                task=published.ready.task,
+                before_release=self._hand_to_runner if hand_off else None,
+            )
         except StaleWriteError:
             # Our lease lapsed mid-publish and another delivery took over; it records the outcome. The event
             # may reach subscribers twice in this rare case: that is what its dedup_key is for.
@@ -425,7 +463,42 @@ class FiringService:
         )
         return FireOutcome.PUBLISHED
 
-    def _record(self, ended: Run, *, expected_attempt: int, task: Task | None) -> None:
+    def _hand_to_runner(self, run: Run) -> None:
+        """Queue the target call of a recorded run: the call happens in the runner, never on this path, so a
+        slow target delays no other task's fire. Only after the run is recorded as handed over, so the runner
+        always finds it; a failed enqueue fails the run with the reason (POST /runs/{id}/retry replays it)."""
+        assert self._deliveries is not None
+        try:
+            self._deliveries.send(run.tracking_id, 1, delay_seconds=0)
+        except Exception as error:
+            self._metrics.count("delivery_enqueue_failed")
+            log.exception("could not queue the target call", extra={"tracking_id": run.tracking_id})
+            failed = run.evolve(
+                status=RunStatus.FAILED,
+                completed_at=self._clock.now(),
+                error=f"the target call could not be queued: {error}",
+            )
+            try:
+                self._store.save_delivery(failed, expected_delivery_attempt=0)
+            except Exception:
+                log.warning("could not record the queueing failure", extra={"tracking_id": run.tracking_id})
+
+    def _hand_over_again(self, run: Run) -> None:
+        """A redelivered fire of a run recorded as handed over, whose first call was never started: the
+        delivery that recorded it may have died before queueing the call. Queue it (again: a second copy of
+        attempt 1 is a no-op in the runner); a failure here sends the fire message back to try once more."""
+        untouched = run.status is RunStatus.PENDING and run.delivery_attempt == 0
+        if self._deliveries is not None and run.handed_to_runner and untouched:
+            self._deliveries.send(run.tracking_id, 1, delay_seconds=0)
+
+    def _record(
+        self,
+        ended: Run,
+        *,
+        expected_attempt: int,
+        task: Task | None,
+        before_release: Callable[[Run], None] | None = None,
+    ) -> None:
         """Save an ended run, then release its task: two single-item writes, half the write units of one
         transaction. A crash between them leaves the task holding an ended run; the link's redelivery or the
         sweeper releases it (the run being ended, nothing can publish it again). Retried in process (bounded)
@@ -439,6 +512,8 @@ class FiringService:
                 if not run_saved:
                     self._store.save_run(ended, expected_attempt=expected_attempt)
                     run_saved = True
+                    if before_release is not None:
+                        before_release(ended)
                 if snapshot is None or not _holds(snapshot, ended):
                     return
                 self._store.save_task(_released(snapshot, ended), expected_version=snapshot.version)
@@ -548,9 +623,12 @@ class FiringService:
         assert task.in_flight is not None
         tracking_id = task.in_flight_run or occurrence_tracking_id(task.id, task.in_flight)
         run = self._store.get_run(tracking_id)
-        if run is None or run.status is not RunStatus.RUNNING:
-            # The run ended (or never was) but the task kept its mark: clear it, or the task would answer 409
-            # forever.
+        if run is None or run.status is not RunStatus.RUNNING or run.handed_to_runner:
+            # The run ended, or was handed to the runner (or never was), but the task kept its mark: clear it,
+            # or the task would answer 409 forever. A handed-over call the runner never started may have died
+            # with its queueing (and the fire's message be lost): queue it again first (a copy is a no-op).
+            if run is not None:
+                self._hand_over_again(run)
             if self._release_ended(task, run):
                 return _bump(report, resumed=1)
             return report
@@ -631,7 +709,7 @@ def _released(task: Task, ended: Run) -> Task:
     finished as its run did."""
     changes: dict[str, object] = {"version": task.version + 1, "in_flight": None, "in_flight_run": None}
     if ended.kind is RunKind.SCHEDULED:
-        if ended.status is RunStatus.COMPLETED:
+        if ended.status is RunStatus.COMPLETED or ended.handed_to_runner:
             changes["last_run_at"] = ended.scheduled_for
             changes["fired_count"] = task.fired_count + 1
         changes["status"] = _status_after(task, ended)
@@ -644,8 +722,8 @@ def _status_after(task: Task, run: Run | None) -> TaskStatus:
         return task.status  # a paused task has no next_run_at either, and keeps its status
     if run is not None and run.kind is RunKind.MANUAL:
         return task.status
-    if run is not None and run.status in (RunStatus.COMPLETED, RunStatus.SKIPPED):
-        return TaskStatus.COMPLETED
+    if run is not None and (run.status in (RunStatus.COMPLETED, RunStatus.SKIPPED) or run.handed_to_runner):
+        return TaskStatus.COMPLETED  # a one-time task with a target is done firing; its run reports the call
     if run is None or run.status is RunStatus.FAILED:
         return TaskStatus.FAILED
     return task.status

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
-from punctual.domain.model import Context, FiredEvent, Link, Run, Task, TaskStatus
+from punctual.domain.model import Context, FiredEvent, Link, OutcomeEvent, Run, Task, TaskStatus
+from punctual.domain.targets import Target
 
 
 class Clock(Protocol):
@@ -122,6 +123,11 @@ class TaskStore(Protocol):
         """Replace the run iff the stored attempt == expected_attempt (the executor's lease fencing)."""
         ...
 
+    def save_delivery(self, run: Run, *, expected_delivery_attempt: int) -> None:
+        """Replace a target run iff the stored run's ``delivery_attempt`` == expected (the runner's fence:
+        one call per attempt, however often SQS delivers its message). StaleWriteError otherwise."""
+        ...
+
     def finish(
         self, run: Run, *, expected_attempt: int, task: Task | None, expected_version: int | None
     ) -> bool:
@@ -180,6 +186,54 @@ class EventPublisher(Protocol):
         ...
 
 
+class DeliveryQueue(Protocol):
+    """The SQS queue the runner consumes: one message per call of a run's target."""
+
+    def send(self, tracking_id: str, attempt: int, *, delay_seconds: int) -> None:
+        """Queue attempt ``attempt`` (1-based) of the run's call, ``delay_seconds`` (0..900) from now."""
+        ...
+
+
+@dataclass(frozen=True)
+class CallOutcome:
+    """What one call of a target gave: success, or the failure the retry policy judges."""
+
+    ok: bool
+    status: int | None = None  # the HTTP status (https), or 200 / None for a Lambda that returned / raised
+    result: str | None = None  # the first 4 KB of the response body or the Lambda's return value
+    error: str | None = None
+    retry_after: str | None = None  # the Retry-After header, as sent
+
+
+class TargetInvoker(Protocol):
+    def call(self, target: Target, body: bytes, headers: Mapping[str, str]) -> CallOutcome:
+        """Call the target once with the event as ``body`` (and, for HTTPS, ``headers`` besides its own),
+        within its timeout. Never raises: every failure is an unsuccessful outcome."""
+        ...
+
+
+class OutcomePublisher(Protocol):
+    def publish_outcome(self, event: OutcomeEvent) -> None:
+        """Publish task.completed / task.failed with the attributes task.fired carries; raises on failure."""
+        ...
+
+
+class SigningSecrets(Protocol):
+    def secret_for(self, tenant: str) -> str:
+        """The tenant's current secret for Punctual-Signature."""
+        ...
+
+    def rotate(self, tenant: str) -> str:
+        """Replace the tenant's secret; returns the new one."""
+        ...
+
+
+class HostResolver(Protocol):
+    def addresses(self, host: str) -> list[str]:
+        """Every IP address ``host`` resolves to (an IP literal resolves to itself); [] if it does not."""
+        ...
+
+
 class Metrics(Protocol):
     def count(self, name: str, value: int = 1) -> None: ...
 
@@ -212,14 +266,20 @@ class NullMetrics:
 
 
 __all__ = [
+    "CallOutcome",
     "Clock",
     "DelayQueue",
+    "DeliveryQueue",
     "EventPublisher",
+    "HostResolver",
     "IdGenerator",
     "LinkScheduler",
     "Metrics",
     "NullMetrics",
+    "OutcomePublisher",
+    "SigningSecrets",
     "StorePage",
+    "TargetInvoker",
     "TaskFilter",
     "TaskStore",
 ]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from punctual.domain.errors import ConflictError, DependencyError, ErrorDetail, NotFoundError
+from punctual.domain.errors import ConflictError, DependencyError, ErrorDetail, NotFoundError, StaleWriteError
 from punctual.domain.model import LIVE_STATUSES, Context, Link, LinkKind, Run, RunKind, RunStatus, Task
+from punctual.domain.targets import TargetType
 from punctual.service import inputs
 from punctual.service.commands import Page
-from punctual.service.ports import Clock, DelayQueue, IdGenerator, Metrics, TaskStore
+from punctual.service.ports import Clock, DelayQueue, DeliveryQueue, IdGenerator, Metrics, TaskStore
 from punctual.service.settings import ServiceSettings
 
 logger = logging.getLogger(__name__)
@@ -27,9 +28,47 @@ class RunService:
         ids: IdGenerator,
         settings: ServiceSettings,
         metrics: Metrics,
+        deliveries: DeliveryQueue | None = None,
     ) -> None:
         self._store, self._queue, self._clock = store, queue, clock
         self._ids, self._settings, self._metrics = ids, settings, metrics
+        self._deliveries = deliveries
+
+    def retry(self, context: Context, tracking_id: str) -> Run:
+        """Replay a failed target run: PENDING again, with a fresh round of its task's retry policy, its
+        next attempt queued now. The attempts before stay on the record. 409 unless it failed after firing."""
+        run = self.get(context, tracking_id)
+        if run.target_type is TargetType.TOPIC or run.fired_at is None or self._deliveries is None:
+            raise ConflictError(
+                "only a lambda or https run that fired can be retried",
+                [ErrorDetail("tracking_id", "not a fired target run")],
+            )
+        if run.status is not RunStatus.FAILED:
+            raise ConflictError(
+                f"the run is {run.status.value}; only a failed run can be retried",
+                [ErrorDetail("status", run.status.value)],
+            )
+        replayed = run.evolve(
+            status=RunStatus.PENDING,
+            completed_at=None,
+            error=None,
+            outcome_published=False,
+            retry_base=run.delivery_attempt,
+        )
+        try:
+            self._store.save_delivery(replayed, expected_delivery_attempt=run.delivery_attempt)
+        except StaleWriteError:
+            raise ConflictError("the run changed concurrently; retry the request") from None
+        try:
+            self._deliveries.send(run.tracking_id, run.delivery_attempt + 1, delay_seconds=0)
+        except Exception as exc:
+            self._store.save_delivery(
+                run.evolve(error=f"the retry could not be queued: {exc}"),
+                expected_delivery_attempt=run.delivery_attempt,
+            )
+            raise DependencyError("could not queue the retry; the run stays failed") from exc
+        self._metrics.count("run_retried")
+        return replayed
 
     def run_now(self, context: Context, task_id: str) -> Run:
         """Record a PENDING manual run and enqueue a manual link with no delay; 409 unless the task is live."""

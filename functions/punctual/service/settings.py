@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from punctual.domain.schedules import ScheduleLimits
+from punctual.domain.targets import DEFAULT_RETRY, RetryPolicy
 
 
 @dataclass(frozen=True)
@@ -38,3 +39,10 @@ class ServiceSettings:
     max_message_bytes: int = 200_000  # the event must fit SNS's 256 KiB with its envelope
     max_metadata_keys: int = 5  # each becomes an SNS message attribute (SNS allows 10 in all)
     cursor_secret: bytes = b"punctual-dev-cursor-secret"
+    # Targets (service/target_policy.py). The stage's retry defaults; fnmatch patterns of the Lambda ARNs
+    # tasks may call (none: no Lambda target); the ARN prefix a bare function name expands with; http:// and
+    # loopback for development stages (punctual dev) only.
+    default_retry: RetryPolicy = DEFAULT_RETRY
+    lambda_targets: tuple[str, ...] = ()
+    lambda_arn_prefix: str = "arn:aws:lambda:us-east-1:123456789012:function:"
+    allow_insecure_targets: bool = False

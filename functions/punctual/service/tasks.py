@@ -27,6 +27,7 @@ from punctual.domain.errors import (
 from punctual.domain.ids import occurrence_tracking_id
 from punctual.domain.model import LIVE_STATUSES, Context, Link, Schedule, ScheduleKind, Task, TaskStatus
 from punctual.domain.schedules import first_occurrence, next_occurrence, parse_schedule
+from punctual.domain.targets import TOPIC, Target, parse_overlap, parse_retry, parse_target
 from punctual.domain.timefmt import format_optional
 from punctual.service import idempotency, inputs
 from punctual.service.arming import Arming
@@ -45,6 +46,7 @@ from punctual.service.commands import (
 )
 from punctual.service.ports import Clock, IdGenerator, Metrics, TaskFilter, TaskStore
 from punctual.service.settings import ServiceSettings
+from punctual.service.target_policy import TargetPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -100,9 +102,23 @@ class TaskService:
         ids: IdGenerator,
         settings: ServiceSettings,
         metrics: Metrics,
+        targets: TargetPolicy | None = None,
     ) -> None:
         self._store, self._arming, self._clock = store, arming, clock
         self._ids, self._settings, self._metrics = ids, settings, metrics
+        self._targets = targets  # None: a stage without a runner, where only the topic target exists
+
+    def _check_target(self, value: object) -> Target:
+        target = parse_target(value)
+        if target is TOPIC or not target.runs_something:
+            return target
+        if self._targets is None:
+            raise UnprocessableError(
+                "this stage has no runner; only the topic target is available",
+                [ErrorDetail("target.type", "only topic on this stage")],
+            )
+        self._targets.check(target)
+        return target
 
     # --- create --------------------------------------------------------------------------------
     def create(self, context: Context, command: CreateTask) -> tuple[Task, bool]:
@@ -134,6 +150,9 @@ class TaskService:
         message = inputs.check_message(command.message, self._settings)
         metadata = inputs.check_metadata(command.metadata, self._settings)
         misfire = inputs.check_misfire(command.misfire)
+        target = self._check_target(command.target)
+        retry = parse_retry(command.retry, self._settings.default_retry)
+        overlap = parse_overlap(command.overlap)
         idempotency_key = inputs.check_idempotency_key(command.idempotency_key)
         schedule = self._parse(command.schedule, now)
         next_run_at = first_occurrence(schedule, now)
@@ -154,6 +173,9 @@ class TaskService:
             metadata=metadata,
             misfire=misfire,
             idempotency_key=idempotency_key,
+            target=target,
+            retry=retry,
+            overlap=overlap,
         )
 
     def _replay(self, context: Context, idempotency_key: str | None, fingerprint: str | None) -> Task:
@@ -343,6 +365,12 @@ class TaskService:
             changes["metadata"] = inputs.check_metadata(command.metadata, self._settings)
         if "misfire" in provided:
             changes["misfire"] = inputs.check_misfire(command.misfire)
+        if "target" in provided:
+            changes["target"] = self._check_target(command.target)
+        if "retry" in provided:
+            changes["retry"] = parse_retry(command.retry, self._settings.default_retry)
+        if "overlap" in provided:
+            changes["overlap"] = parse_overlap(command.overlap)
 
         schedule = self._updated_schedule(task, command, now)
         status = task.status

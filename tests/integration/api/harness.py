@@ -124,6 +124,7 @@ def make_stack(dynamodb_client: Any, table_name: str, *, clock: FakeClock | None
     schedule_dlq_url = sqs.create_queue(QueueName="punctual-schedule-dlq")["QueueUrl"]
     schedule_dlq_arn = _queue_arn(sqs, schedule_dlq_url)
     events_queue_url = sqs.create_queue(QueueName="punctual-events")["QueueUrl"]
+    delivery_queue_url = sqs.create_queue(QueueName="punctual-deliveries")["QueueUrl"]
     topic_arn = sns.create_topic(Name="punctual-events")["TopicArn"]
     sns.subscribe(
         TopicArn=topic_arn,
@@ -143,6 +144,9 @@ def make_stack(dynamodb_client: Any, table_name: str, *, clock: FakeClock | None
             "SCHEDULE_DLQ_ARN": schedule_dlq_arn,
             "EXECUTOR_ARN": EXECUTOR_ARN,
             "CURSOR_SECRET": "integration-cursor-secret",
+            # As a stage has them: the target-call queue and the key tenants' signing secrets derive from.
+            "DELIVERY_QUEUE_URL": delivery_queue_url,
+            "SIGNING_SECRET": "integration-signing-key",
             "STAGE": "test",
             **env,
         }

@@ -20,6 +20,9 @@ EVERY_ROUTE = {
     ("get", "/tasks/{task_id}/runs"),
     ("get", "/runs/{tracking_id}"),
     ("post", "/tasks/bulk"),
+    ("post", "/runs/{tracking_id}/retry"),
+    ("get", "/signing-secret"),
+    ("post", "/signing-secret/rotate"),
     ("post", "/tasks/bulk-delete"),
     ("post", "/tasks/bulk-reschedule"),
     ("post", "/schedules/preview"),
@@ -48,6 +51,7 @@ def test_openapi_document_lists_every_route(stack: Stack) -> None:
     schema_ref = create["requestBody"]["content"]["application/json"]["schema"]["$ref"]
     fields = document["components"]["schemas"][schema_ref.rsplit("/", 1)[-1]]["properties"]
     assert {"at", "every", "cron", "timezone", "metadata", "idempotency_key", "misfire"} <= set(fields)
+    assert {"target", "retry", "overlap"} <= set(fields)
     assert any(parameter["name"].lower() == "idempotency-key" for parameter in create["parameters"])
     assert document["components"]["securitySchemes"]["apiKey"]["name"] == "x-api-key"
     # Answers are documented with our shapes: 201 TaskOut, errors in the one envelope, no Powertools 422.

@@ -24,6 +24,7 @@ RUN_KEYS = {
     "attempt",
     "error",
     "missed_occurrences",
+    "target_type",
 }
 
 

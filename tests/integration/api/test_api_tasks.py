@@ -24,6 +24,9 @@ TASK_KEYS = {
     "created_at",
     "updated_at",
     "last_run_at",
+    "target",  # {"type": "topic"} unless the task runs something (issue 11)
+    "retry",
+    "overlap",
 }
 
 

@@ -22,6 +22,7 @@ from punctual_client.errors import (
     Unavailable,
 )
 from punctual_client.models import Cancelled, CreatedItem, FiredEvent, ItemError, ItemResult, Run, Task
+from punctual_client.signatures import SignatureError, verify
 
 __all__ = [
     "AsyncPaginator",
@@ -41,11 +42,13 @@ __all__ = [
     "PunctualError",
     "RateLimited",
     "Run",
+    "SignatureError",
     "Task",
     "TaskBuilder",
     "TooLarge",
     "Unauthorized",
     "Unavailable",
     "events",
+    "verify",
 ]
 __version__ = "0.1.0"
