@@ -80,7 +80,12 @@ PRICES: dict[str, float] = {
 # ------------------------------------------------------------------------------------------------------------
 # Modelling constants (every assumption the figures rest on that is not a measurement).
 # ------------------------------------------------------------------------------------------------------------
-LAMBDA_PLATFORM_LOG_BYTES = 300  # START + END + REPORT lines of one invocation (REPORT carries the X-Ray ids)
+# START + END + REPORT lines of one invocation (REPORT carries the X-Ray ids). Lambda's JSON log format with
+# the system log level at WARN (infra/lambdas.py) drops them: they are INFO-level platform events.
+_PLATFORM_LINES_BYTES = 300
+LAMBDA_PLATFORM_LOG_BYTES = (
+    0 if "SystemLogLevel.WARN" in (ROOT / "infra" / "lambdas.py").read_text() else _PLATFORM_LINES_BYTES
+)
 EXECUTOR_WAIT_SECONDS = (
     0.5  # the executor sleeps out the sub-second remainder before publishing: 0.5 s average
 )
@@ -487,7 +492,8 @@ ASSUMPTIONS = [
     "as infra/api.py configures it) is rebuilt from each response and counted under Logs; execution logging is "
     "ERROR only, so a successful request writes none.",
     f"Logs: bytes the handlers printed during the scenario (Powertools JSON lines at INFO, the prod level, and "
-    f"EMF metric lines), + {LAMBDA_PLATFORM_LOG_BYTES} bytes of START/END/REPORT per invocation, + the access log "
+    f"EMF metric lines), + {LAMBDA_PLATFORM_LOG_BYTES} bytes of START/END/REPORT per invocation (0: the "
+    "functions' system log level is WARN), + the access log "
     "line; $0.50 per GB (2**30 bytes) ingested; storage and the 26-byte per-event overhead not counted. Log "
     "lines here carry the test harness's short function name and ARN (production names are ~40 bytes longer).",
     "Lambda: the GB-s price of the stack's architecture, memory from the stack, duration = the "

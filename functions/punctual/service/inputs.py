@@ -6,12 +6,15 @@ Each check raises a domain error with one ErrorDetail per offending field, befor
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 from punctual.domain.cursor import decode_cursor, encode_cursor
 from punctual.domain.errors import ErrorDetail, NotFoundError, PayloadTooLargeError, ValidationError
 from punctual.domain.jsontext import utf8_size
-from punctual.domain.model import Context, MisfirePolicy, TaskStatus
+from punctual.domain.model import Context, MisfirePolicy, Schedule, TaskStatus
+from punctual.domain.schedules import parse_schedule
+from punctual.service.commands import ScheduleInput
 from punctual.service.settings import ServiceSettings
 
 MAX_NAME_CHARS = 200
@@ -21,6 +24,21 @@ _METADATA_KEY = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 # Ids we issue are 32 hex characters; anything far from that cannot name a record, and must never reach a
 # key condition (an empty or huge key is an AWS validation error, i.e. a 5xx for bad input).
 _PLAUSIBLE_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+
+
+def schedule_of(given: ScheduleInput, now: datetime, settings: ServiceSettings) -> Schedule:
+    """The schedule a request describes, validated against the stage's limits (as a create reads it)."""
+    return parse_schedule(
+        at=given.at,
+        every=given.every,
+        cron=given.cron,
+        timezone=given.timezone,
+        start_at=given.start_at,
+        end_at=given.end_at,
+        now=now,
+        limits=settings.limits,
+        at_field=given.at_field,
+    )
 
 
 def plausible_id(record_id: object) -> bool:

@@ -12,7 +12,8 @@ from datetime import datetime
 
 from punctual.domain.errors import ErrorDetail, ValidationError
 from punctual.domain.model import Schedule
-from punctual.domain.schedules import first_occurrence, next_occurrence, parse_schedule
+from punctual.domain.schedules import first_occurrence, next_occurrence
+from punctual.service import inputs
 from punctual.service.commands import ScheduleInput
 from punctual.service.ports import Clock
 from punctual.service.settings import ServiceSettings
@@ -45,16 +46,7 @@ class SchedulePreviewService:
         count = _count(command.count)
         now = self._clock.now()
         given = command.schedule
-        schedule = parse_schedule(
-            at=given.at,
-            every=given.every,
-            cron=given.cron,
-            timezone=given.timezone,
-            start_at=given.start_at,
-            end_at=given.end_at,
-            now=now,
-            limits=self._settings.limits,
-        )
+        schedule = inputs.schedule_of(given, now, self._settings)
         occurrences: list[datetime] = []
         upcoming = first_occurrence(schedule, now)
         while upcoming is not None and len(occurrences) < count:

@@ -26,7 +26,7 @@ from punctual.domain.errors import (
 )
 from punctual.domain.ids import occurrence_tracking_id
 from punctual.domain.model import LIVE_STATUSES, Context, Link, Schedule, ScheduleKind, Task, TaskStatus
-from punctual.domain.schedules import first_occurrence, next_occurrence, parse_schedule
+from punctual.domain.schedules import first_occurrence, next_occurrence
 from punctual.domain.targets import TOPIC, Target, parse_overlap, parse_retry, parse_target
 from punctual.domain.timefmt import format_optional
 from punctual.service import idempotency, inputs
@@ -577,14 +577,4 @@ class TaskService:
 
     # --- helpers -------------------------------------------------------------------------------
     def _parse(self, given: ScheduleInput, now: datetime) -> Schedule:
-        return parse_schedule(
-            at=given.at,
-            every=given.every,
-            cron=given.cron,
-            timezone=given.timezone,
-            start_at=given.start_at,
-            end_at=given.end_at,
-            now=now,
-            limits=self._settings.limits,
-            at_field=given.at_field,
-        )
+        return inputs.schedule_of(given, now, self._settings)
