@@ -1,5 +1,10 @@
-"""Real headless Chromium against ``punctual dev`` (the e2e ``dev`` fixture): one browser per test session
-(per xdist worker), a fresh context per test, each test signed in with its own API key (its own tenant)."""
+"""Real headless Chromium against ``punctual dev`` (the e2e ``dev`` fixture): one browser per run of this
+module's tests on a worker, a fresh context per test, each test signed in with its own API key (its own
+tenant).
+
+Playwright's sync API keeps an asyncio loop marked running on the thread while it is started, so a later test
+on the same xdist worker that calls ``asyncio.run`` (the async SDK's) would fail: the driver is module-scoped,
+and pytest stops it before that worker moves on to another module's test."""
 
 from __future__ import annotations
 
@@ -26,13 +31,13 @@ def chromium() -> str:
         return chromium_path()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright, chromium: str) -> Iterator[Browser]:
     launched = playwright.chromium.launch(executable_path=chromium, headless=True)
     yield launched
