@@ -182,13 +182,13 @@ def _facts_from_source() -> StackFacts:
     bundling = (ROOT / "infra" / "bundling.py").read_text()
     architecture = "arm64" if "Architecture.ARM_64" in bundling else "x86_64"
     return StackFacts(
-        source="infra/*.py (no fresh cdk.out template); alarms: 3 DLQs + 3 errors + 3 throttles + API 5XX rate "
-        "+ sweeper heartbeat + lateness",
+        source="infra/*.py (no fresh cdk.out template); alarms: 4 DLQs + 4 errors + 4 throttles + API 5XX rate "
+        "+ sweeper heartbeat + lateness; secrets: the shared-secret-off prod stage's cursor and signing keys",
         memory_mb=memory,
         architecture=architecture,
-        alarms=12,
+        alarms=15,
         kms_keys=1,
-        secrets=1,
+        secrets=2,
         dashboards=1,
     )
 
