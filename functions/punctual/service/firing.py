@@ -275,11 +275,13 @@ class FiringService:
     def _resume(self, task: Task | None, run: Run) -> FireOutcome | _Ready:
         """The run was claimed before: a duplicate, or a redelivery after a failed/crashed attempt."""
         if run.status is not RunStatus.RUNNING or run.handed_to_runner:
+            # A target call never started may have died with its queueing: queue it again, before any release
+            # (while the task holds the run, its mark brings the sweeper back if this delivery dies too).
+            self._hand_over_again(run)
             if task is not None and _holds(task, run):
                 # The run was recorded but its task's release was not (a crash between the two writes).
                 self._release_ended(task, run)
             self._metrics.count("duplicate")
-            self._hand_over_again(run)
             return FireOutcome.DUPLICATE
         now = self._clock.now()
         if run.lease_until is not None and run.lease_until > now:
@@ -466,7 +468,8 @@ class FiringService:
     def _hand_to_runner(self, run: Run) -> None:
         """Queue the target call of a recorded run: the call happens in the runner, never on this path, so a
         slow target delays no other task's fire. Only after the run is recorded as handed over, so the runner
-        always finds it; a failed enqueue fails the run with the reason (POST /runs/{id}/retry replays it)."""
+        always finds it; a failed enqueue fails the run with the reason (POST /runs/{id}/retry replays it), and
+        when that cannot be recorded either, this raises so the task stays held and the fire comes back."""
         assert self._deliveries is not None
         try:
             self._deliveries.send(run.tracking_id, 1, delay_seconds=0)
@@ -478,10 +481,9 @@ class FiringService:
                 completed_at=self._clock.now(),
                 error=f"the target call could not be queued: {error}",
             )
-            try:
-                self._store.save_delivery(failed, expected_delivery_attempt=0)
-            except Exception:
-                log.warning("could not record the queueing failure", extra={"tracking_id": run.tracking_id})
+            # Neither queued nor recorded as failed: raise, so the task is not released and the fire's message
+            # comes back (its redelivery queues the call again).
+            self._store.save_delivery(failed, expected_delivery_attempt=0)
 
     def _hand_over_again(self, run: Run) -> None:
         """A redelivered fire of a run recorded as handed over, whose first call was never started: the
@@ -507,13 +509,16 @@ class FiringService:
         are spent (the message is then redelivered after its visibility timeout)."""
         snapshot = task
         run_saved = False
+        handed = before_release is None
         for attempt in range(1, self._settings.record_attempts + 1):
             try:
                 if not run_saved:
                     self._store.save_run(ended, expected_attempt=expected_attempt)
                     run_saved = True
-                    if before_release is not None:
-                        before_release(ended)
+                if not handed:
+                    assert before_release is not None
+                    before_release(ended)
+                    handed = True
                 if snapshot is None or not _holds(snapshot, ended):
                     return
                 self._store.save_task(_released(snapshot, ended), expected_version=snapshot.version)
