@@ -20,7 +20,7 @@ from punctual.domain.timefmt import format_instant, sortable
 from punctual.service.arming import Arming
 from punctual.service.commands import CreateTask, ScheduleInput
 from punctual.service.firing import FiringService
-from punctual.service.ports import IdempotentReplay, NullMetrics, StorePage, TaskFilter
+from punctual.service.ports import Claim, IdempotentReplay, NullMetrics, StorePage, TaskFilter
 from punctual.service.runs import RunService
 from punctual.service.settings import ServiceSettings
 from punctual.service.tasks import TaskService
@@ -250,6 +250,9 @@ class FakeStore(_FailureInjection):
     ) -> None:
         """Both conditions are checked before anything is written; a moved task wins over an existing run."""
         self._enter("claim")
+        self._claim(task, expected_version, run, expected_attempt)
+
+    def _claim(self, task: Task, expected_version: int, run: Run, expected_attempt: int | None) -> None:
         stored = self.tasks.get(task.id)
         if stored is None or stored.version != expected_version:
             raise StaleWriteError(f"task {task.id} is not at version {expected_version}")
@@ -260,6 +263,23 @@ class FakeStore(_FailureInjection):
             self._check_attempt(run, expected_attempt)
         self.tasks[task.id] = task
         self.runs[run.tracking_id] = run
+
+    def claim_all(self, claims: Sequence[Claim]) -> list[Exception | None]:
+        """One claim after another (the DynamoDB store writes them in one transaction where it can)."""
+        self._enter("claim_all")
+        assert len({claim.task.id for claim in claims}) == len(claims), "claims of one task in one call"
+        assert len({claim.run.tracking_id for claim in claims}) == len(claims), (
+            "claims of one run in one call"
+        )
+        results: list[Exception | None] = []
+        for claim in claims:
+            try:
+                self._claim(claim.task, claim.expected_version, claim.run, claim.expected_attempt)
+            except (StaleWriteError, AlreadyExistsError) as error:
+                results.append(error)
+            else:
+                results.append(None)
+        return results
 
     def put_run(self, run: Run) -> None:
         self._enter("put_run")

@@ -37,7 +37,7 @@ from punctual.domain.errors import (
     ValidationError,
 )
 from punctual.domain.model import Context, Run, Task
-from punctual.service.ports import IdempotentReplay, StorePage, TaskFilter
+from punctual.service.ports import Claim, IdempotentReplay, StorePage, TaskFilter
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -50,6 +50,7 @@ _BATCH_GET_ATTEMPTS = 3
 _BATCH_GET_MAX_KEYS = 100  # DynamoDB's limit per BatchGetItem
 _BATCH_WRITE_MAX_REQUESTS = 25  # DynamoDB's limit per BatchWriteItem
 _BATCH_WRITE_ATTEMPTS = 3  # the first write of a chunk and two retries of what it left unprocessed
+_CLAIMS_PER_TRANSACTION = 50  # DynamoDB allows 100 items a transaction; a claim is two
 
 
 class DynamoDbTaskStore:
@@ -328,20 +329,41 @@ class DynamoDbTaskStore:
     def claim(
         self, task: Task, *, expected_version: int, run: Run, expected_attempt: int | None = None
     ) -> None:
+        claim = Claim(task, expected_version, run, expected_attempt)
+        codes = self._transact([{"Put": put} for put in self._claim_puts(claim)])
+        if codes is not None:
+            raise _claim_error(claim, task_moved=codes[0] == REASON_CONDITION_FAILED)
+
+    def claim_all(self, claims: Sequence[Claim]) -> list[Exception | None]:
+        """One transaction for all the claims (the same write units as one transaction each, one round trip).
+        When conditions cancel it, the claims that failed theirs get their error and the others go again."""
+        results: list[Exception | None] = [None] * len(claims)
+        for start in range(0, len(claims), _CLAIMS_PER_TRANSACTION):
+            pending = list(range(start, min(start + _CLAIMS_PER_TRANSACTION, len(claims))))
+            while pending:
+                operations: list[dict[str, Any]] = []
+                for index in pending:
+                    operations.extend({"Put": put} for put in self._claim_puts(claims[index]))
+                codes = self._transact(operations)
+                if codes is None:
+                    break
+                # Each round settles at least one claim: _transact returns codes only for a failed condition.
+                for position, index in enumerate(pending):
+                    task_code, run_code = codes[2 * position], codes[2 * position + 1]
+                    if REASON_CONDITION_FAILED in (task_code, run_code):
+                        moved = task_code == REASON_CONDITION_FAILED
+                        results[index] = _claim_error(claims[index], task_moved=moved)
+                pending = [index for index in pending if results[index] is None]
+        return results
+
+    def _claim_puts(self, claim: Claim) -> tuple[dict[str, Any], dict[str, Any]]:
         task_put = self._put(
-            items.task_to_item(task, due_shards=self._due_shards), *_version_is(expected_version)
+            items.task_to_item(claim.task, due_shards=self._due_shards), *_version_is(claim.expected_version)
         )
-        run_condition = (_ITEM_ABSENT,) if expected_attempt is None else _attempt_is(expected_attempt)
-        run_put = self._put(self._run_item(run), *run_condition)
-        codes = self._transact([{"Put": task_put}, {"Put": run_put}])
-        if codes is None:
-            return
-        # Both conditions are evaluated; a moved task is reported first (as the in-memory FakeStore does).
-        if codes[0] == REASON_CONDITION_FAILED:
-            raise StaleWriteError(f"task {task.id} is no longer at version {expected_version}")
-        if expected_attempt is not None:
-            raise StaleWriteError(f"run {run.tracking_id} is no longer at attempt {expected_attempt}")
-        raise AlreadyExistsError(f"run {run.tracking_id} already exists")
+        run_condition = (
+            (_ITEM_ABSENT,) if claim.expected_attempt is None else _attempt_is(claim.expected_attempt)
+        )
+        return task_put, self._put(self._run_item(claim.run), *run_condition)
 
     def put_run(self, run: Run) -> None:
         self._put_new(self._put(self._run_item(run), _ITEM_ABSENT), f"run {run.tracking_id} already exists")
@@ -540,6 +562,18 @@ class DynamoDbTaskStore:
         except BotoCoreError as error:
             raise translate(error) from error
         return None
+
+
+def _claim_error(claim: Claim, *, task_moved: bool) -> StaleWriteError | AlreadyExistsError:
+    """What a claim whose transaction a condition cancelled raises. Both conditions are evaluated; a moved
+    task is reported first (as the in-memory FakeStore does)."""
+    if task_moved:
+        return StaleWriteError(f"task {claim.task.id} is no longer at version {claim.expected_version}")
+    if claim.expected_attempt is not None:
+        return StaleWriteError(
+            f"run {claim.run.tracking_id} is no longer at attempt {claim.expected_attempt}"
+        )
+    return AlreadyExistsError(f"run {claim.run.tracking_id} already exists")
 
 
 def _primary_key(item: Mapping[str, Any]) -> tuple[str, str]:

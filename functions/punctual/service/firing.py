@@ -39,7 +39,15 @@ from punctual.domain.model import (
 from punctual.domain.schedules import walk_through
 from punctual.domain.targets import Overlap
 from punctual.service.arming import Arming
-from punctual.service.ports import Clock, DelayQueue, DeliveryQueue, EventPublisher, Metrics, TaskStore
+from punctual.service.ports import (
+    Claim,
+    Clock,
+    DelayQueue,
+    DeliveryQueue,
+    EventPublisher,
+    Metrics,
+    TaskStore,
+)
 from punctual.service.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -72,6 +80,16 @@ class _Ready:
 
 
 @dataclass(frozen=True)
+class _Intent:
+    """A scheduled occurrence's claim, decided and not yet written (a batch's are written together)."""
+
+    claim: Claim
+    following: datetime | None  # the next occurrence to arm once the claim is written
+    skip: bool  # recorded as skipped (misfire or overlap policy), not published
+    now: datetime
+
+
+@dataclass(frozen=True)
 class _Published:
     ready: _Ready
     event: FiredEvent
@@ -79,8 +97,8 @@ class _Published:
 
 
 _Step = TypeVar("_Step")
-# What a link of a batch is while fire_batch works on it: ready, published, or done (outcome or error).
-_Result = FireOutcome | Exception | _Ready | _Published
+# What a link of a batch is while fire_batch works on it: to claim, ready, published, or done (outcome or error).
+_Result = FireOutcome | Exception | _Intent | _Ready | _Published
 
 
 @dataclass(frozen=True)
@@ -131,8 +149,8 @@ class FiringService:
         per link: its outcome, or the exception that means "redeliver this one".
 
         Passes, so that after an instant only its publish remains: one read of every link's task and run;
-        every due link claimed and its next occurrence armed (a claim needs no waiting: it may come up to a
-        second early); the claimed runs published as their instants come, together when they share one;
+        every due link claimed (the scheduled ones in one write) and its next occurrence armed (a claim needs no
+        waiting: it may come up to a second early); the claimed runs published as their instants come, together when they share one;
         every outcome recorded."""
         results: list[_Result] = []
         fresh: list[tuple[int, Link, str]] = []
@@ -157,6 +175,7 @@ class FiringService:
             else:
                 task, run = snapshots[position]
                 results[index] = self._attempt(partial(self._prepare, link, task, run))
+        self._claim_all(results)
         self._publish_ready(results)
         for index, published in enumerate(results):
             if isinstance(published, _Published):
@@ -174,8 +193,9 @@ class FiringService:
         except Exception as error:  # reported per link; the others of the batch go on
             return error
 
-    def _prepare(self, link: Link, task: Task | None, run: Run | None) -> FireOutcome | _Ready:
-        """Everything before the instant, from the link's task and run as read: check, claim, arm the next."""
+    def _prepare(self, link: Link, task: Task | None, run: Run | None) -> FireOutcome | _Intent | _Ready:
+        """Everything before the instant, from the link's task and run as read: check, then the claim of a
+        scheduled occurrence to write (with the batch's), or a resumed or manual run claimed here."""
         if link.kind is LinkKind.MANUAL:
             return self._fire_manual(link, task, run)
         if run is not None:
@@ -198,11 +218,43 @@ class FiringService:
         if (link.occurrence - now).total_seconds() >= 1:
             self._arming.arm(link, now)
             return FireOutcome.REQUEUED
-        return self._claim(task, link.occurrence, occurrence_tracking_id(task.id, link.occurrence), now)
+        return self._intent(task, link.occurrence, occurrence_tracking_id(task.id, link.occurrence), now)
+
+    def _claim_all(self, results: list[_Result]) -> None:
+        """Write the claims of ``results`` (one store call for a batch), each replaced by what follows from
+        it. Two links of one task (a duplicate, or a link of an older version) cannot share a write: the later
+        ones go in another round, where the first one's claim has moved the task (stale)."""
+        waiting = [(index, result) for index, result in enumerate(results) if isinstance(result, _Intent)]
+        while waiting:
+            this_round: list[tuple[int, _Intent]] = []
+            later: list[tuple[int, _Intent]] = []
+            tasks: set[str] = set()
+            for index, intent in waiting:
+                (later if intent.claim.task.id in tasks else this_round).append((index, intent))
+                tasks.add(intent.claim.task.id)
+            written = self._attempt(
+                partial(self._store.claim_all, [intent.claim for _, intent in this_round])
+            )
+            for position, (index, intent) in enumerate(this_round):
+                if isinstance(written, Exception):
+                    results[index] = written  # not a condition: the claim is retried with the message
+                else:
+                    results[index] = self._attempt(partial(self._claimed, intent, written[position]))
+            waiting = later
 
     def _claim(
         self, task: Task, occurrence: datetime, tracking_id: str, now: datetime
     ) -> FireOutcome | _Ready:
+        intent = self._intent(task, occurrence, tracking_id, now)
+        claim = intent.claim
+        try:
+            self._store.claim(claim.task, expected_version=claim.expected_version, run=claim.run)
+        except (StaleWriteError, AlreadyExistsError) as error:
+            return self._claimed(intent, error)
+        return self._claimed(intent, None)
+
+    def _intent(self, task: Task, occurrence: datetime, tracking_id: str, now: datetime) -> _Intent:
+        """The claim of ``occurrence``: the run to start (or to record as skipped) and the task holding it."""
         following, passed = self._following(task, occurrence, now)
         late = now - _due_since(task, occurrence)
         misfired = task.misfire is MisfirePolicy.SKIP and late >= self._settings.sweep_grace
@@ -239,19 +291,23 @@ class FiringService:
             missed=0,
             status=TaskStatus.COMPLETED if skip and following is None else task.status,
         )
-        try:
-            self._store.claim(claimed, expected_version=task.version, run=run)
-        except StaleWriteError:
+        return _Intent(Claim(claimed, task.version, run), following, skip, now)
+
+    def _claimed(self, intent: _Intent, error: Exception | None) -> FireOutcome | _Ready:
+        """What follows a claim's write: ``error`` is the condition it lost, if it did."""
+        if isinstance(error, StaleWriteError):
             self._metrics.count("stale")  # a cancel/reschedule/another claim won the race
             return FireOutcome.STALE
-        except AlreadyExistsError:
+        if isinstance(error, AlreadyExistsError):
             self._metrics.count("duplicate")
             return FireOutcome.DUPLICATE
-
+        if error is not None:
+            raise error
+        claimed, run, following = intent.claim.task, intent.claim.run, intent.following
         # Arm the next occurrence before publishing: a failed publish must not break the chain.
         if following is not None:
-            self._arm_next(Link(task.id, claimed.version, following), now)
-        if skip:
+            self._arm_next(Link(claimed.id, claimed.version, following), intent.now)
+        if intent.skip:
             self._metrics.count("skipped", 1 + run.missed)
             self._metrics.skipped_lateness(run.lateness_ms or 0)  # never the fired lateness (its p99 alarms)
             return FireOutcome.SKIPPED

@@ -54,6 +54,16 @@ class IdempotentReplay:
     request_fingerprint: str | None
 
 
+@dataclass(frozen=True)
+class Claim:
+    """One ``TaskStore.claim``'s arguments."""
+
+    task: Task
+    expected_version: int
+    run: Run
+    expected_attempt: int | None = None
+
+
 class TaskStore(Protocol):
     """Task and run records. Conditional writes raise ``StaleWriteError`` / ``AlreadyExistsError``
     (punctual.domain.errors); throttling raises ``ThrottledError``; other AWS failures ``DependencyError``.
@@ -111,6 +121,14 @@ class TaskStore(Protocol):
         ``expected_attempt`` (a manual start or a take-over). StaleWriteError if the task or the run moved;
         AlreadyExistsError if a new claim's run exists. Every start of a publish goes through here, so a
         cancel (which writes the task at the version it read) can never slip between a check and a publish."""
+        ...
+
+    def claim_all(self, claims: Sequence[Claim]) -> list[Exception | None]:
+        """Make several claims, each exactly as ``claim`` would, in as few round trips as the store allows (the
+        executor claims a delivered batch's due links together): per claim, in order, None when it was
+        written, else the StaleWriteError or AlreadyExistsError ``claim`` would have raised for it. The claims
+        name distinct tasks and runs. Any other failure (throttling, AWS) raises, and may have written some
+        claims, as a failed ``claim`` may have."""
         ...
 
     def put_run(self, run: Run) -> None:
@@ -267,6 +285,7 @@ class NullMetrics:
 
 __all__ = [
     "CallOutcome",
+    "Claim",
     "Clock",
     "DelayQueue",
     "DeliveryQueue",

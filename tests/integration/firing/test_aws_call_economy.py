@@ -36,7 +36,7 @@ def test_each_operation_makes_the_fewest_aws_calls(stack: Stack) -> None:
     }
     assert calls["fire, a batch of 10 due in the same second"] == {
         "dynamodb.BatchGetItem": 1,  # ten tasks and their (absent) runs
-        "dynamodb.TransactWriteItems": 10,  # ten claims, each conditional on its own task
+        "dynamodb.TransactWriteItems": 1,  # ten claims in one transaction, each conditional on its own task
         "dynamodb.PutItem": 20,  # ten finishes: each a run, then its task
         "sns.PublishBatch": 1,  # ten events, one request
     }

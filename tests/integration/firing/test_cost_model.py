@@ -34,7 +34,7 @@ FIRE_ONE_TIME: dict[str, Any] = {
 FIRE_ONE_TIME_BATCH: dict[str, Any] = {
     "calls": {
         "dynamodb.BatchGetItem": 1,
-        "dynamodb.TransactWriteItems": 10,
+        "dynamodb.TransactWriteItems": 1,  # the ten claims together (20 items, the same units as ten)
         "dynamodb.PutItem": 20,
         "sns.PublishBatch": 1,
     },
@@ -157,7 +157,12 @@ def test_each_operation_costs_the_pinned_units(stack: Stack) -> None:
         },
         # The run exists since the API put it (in GSI1 then): its start and finish touch GSI1 no more.
         "fire, 1 record": {**FIRE_ONE_TIME, "wru": {"table": 6, "GSI2": 4}},
-        "fire, batch of 10": {**FIRE_ONE_TIME_BATCH, "wru": {"table": 60, "GSI2": 40}},
+        "fire, batch of 10": {
+            **FIRE_ONE_TIME_BATCH,
+            # A manual start is claimed on its own (it re-reads and tries again when it loses a race).
+            "calls": {**FIRE_ONE_TIME_BATCH["calls"], "dynamodb.TransactWriteItems": 10},
+            "wru": {"table": 60, "GSI2": 40},
+        },
     }
     assert scenarios["list, one page of 50"] == {
         # GSI1 carries keys and the filtered attributes: the page's 50 tasks are then read by key (eventually

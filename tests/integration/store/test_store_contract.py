@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import pytest
 from punctual.domain.errors import AlreadyExistsError, StaleWriteError
 from punctual.domain.model import Context, Run, RunKind, RunStatus, Task, TaskStatus
-from punctual.service.ports import IdempotentReplay, StorePage, TaskFilter, TaskStore
+from punctual.service.ports import Claim, IdempotentReplay, StorePage, TaskFilter, TaskStore
 
 from tests.fakes import FakeStore
 from tests.integration.store.records import T0, TENANT_A, TENANT_A_USER_U, TENANT_B, make_run, make_task
@@ -186,6 +186,41 @@ def test_claim(any_store: TaskStore) -> None:
     with pytest.raises(AlreadyExistsError):  # the task is at the version, the run exists
         any_store.claim(claimed(claimed(task)), expected_version=5, run=run)
     assert any_store.get_tasks_and_runs([(task.id, run.tracking_id)])[0] == (claimed(task), run)
+
+
+def test_claim_all_writes_each_claim_or_reports_its_lost_condition(any_store: TaskStore) -> None:
+    """A delivered batch's claims in one call: each one as ``claim`` would make it, whatever the others do."""
+    fresh, moved, claimed_before, resumed = (make_task(version=4) for _ in range(4))
+    for task in (fresh, moved, claimed_before, resumed):
+        any_store.create_task(task)
+    fresh_run, moved_run, existing_run, held = (
+        make_run(task) for task in (fresh, moved, claimed_before, resumed)
+    )
+    any_store.claim(claimed(claimed_before), expected_version=4, run=existing_run)
+    any_store.claim(claimed(resumed), expected_version=4, run=held)
+    taken_over = held.evolve(attempt=2)
+    claims = [
+        Claim(claimed(fresh), 4, fresh_run),
+        Claim(claimed(moved), 3, moved_run),  # a cancel or a PATCH moved it since the read
+        Claim(
+            claimed(claimed(claimed_before)), 5, existing_run
+        ),  # the task is at the version, the run exists
+        Claim(claimed(claimed(resumed)), 5, taken_over, expected_attempt=1),
+    ]
+
+    results = any_store.claim_all(claims)
+
+    assert results[0] is None and results[3] is None
+    assert isinstance(results[1], StaleWriteError)
+    assert isinstance(results[2], AlreadyExistsError)
+    pairs = [(claim.task.id, claim.run.tracking_id) for claim in claims]
+    assert any_store.get_tasks_and_runs(pairs) == [
+        (claimed(fresh), fresh_run),
+        (moved, None),
+        (claimed(claimed_before), existing_run),
+        (claimed(claimed(resumed)), taken_over),
+    ]
+    assert any_store.claim_all([]) == []
 
 
 def test_claim_expecting_an_attempt(any_store: TaskStore) -> None:

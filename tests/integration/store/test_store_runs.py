@@ -11,6 +11,7 @@ from punctual.adapters import dynamodb_schema as schema
 from punctual.adapters.dynamodb_store import DynamoDbTaskStore
 from punctual.domain.errors import AlreadyExistsError, StaleWriteError
 from punctual.domain.model import Run, RunKind, RunStatus, Task, TaskStatus
+from punctual.service.ports import Claim
 
 from tests.integration.store.records import T0, make_run, make_task
 from tests.support.aws_calls import count_aws_calls
@@ -197,6 +198,42 @@ def test_claim_writes_task_and_run_in_one_transaction(store: DynamoDbTaskStore, 
 
     assert calls.counts == {"dynamodb.TransactWriteItems": 1}
     assert store.get_tasks_and_runs([(task.id, run.tracking_id)])[0] == (claimed(task), run)
+
+
+def test_claim_all_writes_a_batch_in_one_transaction_per_50_claims(
+    store: DynamoDbTaskStore, dynamodb_client: Any
+) -> None:
+    tasks = [make_task(version=4) for _ in range(60)]
+    for task in tasks:
+        store.create_task(task)
+    claims = [Claim(claimed(task), 4, make_run(task)) for task in tasks]
+
+    with count_aws_calls(dynamodb_client) as calls:
+        assert store.claim_all(claims) == [None] * 60
+
+    assert calls.counts == {"dynamodb.TransactWriteItems": 2}  # DynamoDB's 100 items a transaction
+    pairs = [(claim.task.id, claim.run.tracking_id) for claim in claims]
+    assert store.get_tasks_and_runs(pairs) == [(claim.task, claim.run) for claim in claims]
+
+
+def test_claim_all_writes_the_others_again_when_one_claim_cancels_the_transaction(
+    store: DynamoDbTaskStore, dynamodb_client: Any
+) -> None:
+    tasks = [make_task(version=4) for _ in range(3)]
+    for task in tasks:
+        store.create_task(task)
+    claims = [Claim(claimed(task), 4, make_run(task)) for task in tasks]
+    store.save_task(tasks[1].evolve(version=5, status=TaskStatus.CANCELLED), expected_version=4)
+
+    with count_aws_calls(dynamodb_client) as calls:
+        results = store.claim_all(claims)
+
+    assert results[0] is None and results[2] is None and isinstance(results[1], StaleWriteError)
+    assert calls.counts == {"dynamodb.TransactWriteItems": 2}
+    pairs = [(claim.task.id, claim.run.tracking_id) for claim in claims]
+    found = store.get_tasks_and_runs(pairs)
+    assert found[0] == (claims[0].task, claims[0].run) and found[2] == (claims[2].task, claims[2].run)
+    assert found[1][1] is None and found[1][0] is not None and found[1][0].status is TaskStatus.CANCELLED
 
 
 def test_claim_of_a_moved_task_raises_stale_and_writes_nothing(store: DynamoDbTaskStore) -> None:

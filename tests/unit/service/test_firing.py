@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from punctual.domain.errors import ConflictError, DependencyError, StaleWriteError
+from punctual.domain.errors import ConflictError, DependencyError, StaleWriteError, ThrottledError
 from punctual.domain.ids import occurrence_tracking_id
 from punctual.domain.model import (
     Context,
@@ -22,6 +22,7 @@ from punctual.domain.model import (
     TaskStatus,
 )
 from punctual.service.firing import FireOutcome, OccurrenceBusy
+from punctual.service.ports import Claim
 
 from tests.fakes import Services, make_services
 
@@ -185,14 +186,17 @@ def test_an_older_link_version_of_the_same_occurrence_still_fires_once() -> None
 
 def test_a_cancel_that_wins_the_race_with_the_claim_prevents_the_publish() -> None:
     s, link = one_time_task_due_now()
-    original_claim = s.store.claim
+    original_claim_all = s.store.claim_all
 
-    def cancel_then_claim(task: Task, *, expected_version: int, run: object) -> None:
-        stored = s.store.tasks[task.id]
-        s.store.tasks[task.id] = stored.evolve(status=TaskStatus.CANCELLED, version=stored.version + 1)
-        original_claim(task, expected_version=expected_version, run=run)  # type: ignore[arg-type]
+    def cancel_then_claim(claims: list[Claim]) -> list[Exception | None]:
+        for claim in claims:
+            stored = s.store.tasks[claim.task.id]
+            s.store.tasks[claim.task.id] = stored.evolve(
+                status=TaskStatus.CANCELLED, version=stored.version + 1
+            )
+        return original_claim_all(claims)
 
-    s.store.claim = cancel_then_claim  # type: ignore[method-assign]
+    s.store.claim_all = cancel_then_claim  # type: ignore[method-assign]
 
     assert s.firing.fire(link) == FireOutcome.STALE
     assert s.publisher.published == []
@@ -754,7 +758,7 @@ def test_fire_path_store_calls_are_minimal() -> None:
 
     s.firing.fire(link)
 
-    assert s.store.calls == ["get_tasks_and_runs", "claim", "save_run", "save_task"]
+    assert s.store.calls == ["get_tasks_and_runs", "claim_all", "save_run", "save_task"]
     assert s.queue.calls == ["enqueue"] and s.publisher.calls == ["publish_batch"]
 
 
@@ -773,8 +777,60 @@ def test_a_batch_is_read_in_one_call_and_published_in_one_call_per_instant() -> 
         fake.calls.clear()
 
     assert s.firing.fire_batch(links) == [FireOutcome.PUBLISHED] * 10
-    assert s.store.calls == ["get_tasks_and_runs"] + ["claim"] * 10 + ["save_run", "save_task"] * 10
+    assert s.store.calls == ["get_tasks_and_runs", "claim_all"] + ["save_run", "save_task"] * 10
     assert s.publisher.calls == ["publish_batch"]
+
+
+def test_a_claim_of_a_batch_that_loses_its_condition_is_stale_and_the_others_publish() -> None:
+    s, links = one_time_tasks_due_at_t0(3, now=T0)
+    cancelled = links[1].task_id
+    s.store.claim_all = _cancel_before(s, cancelled, s.store.claim_all)  # type: ignore[method-assign]
+
+    outcomes = s.firing.fire_batch(links)
+
+    assert outcomes == [FireOutcome.PUBLISHED, FireOutcome.STALE, FireOutcome.PUBLISHED]
+    assert sorted(event.task_id for event in s.publisher.published) == [links[0].task_id, links[2].task_id]
+    assert s.store.tasks[cancelled].status is TaskStatus.CANCELLED
+    assert occurrence_tracking_id(cancelled, T0) not in s.store.runs
+
+
+def _cancel_before(
+    s: Services, task_id: str, claim_all: Callable[[list[Claim]], list[Exception | None]]
+) -> Callable[[list[Claim]], list[Exception | None]]:
+    """claim_all, with a cancel of ``task_id`` landing just before it."""
+
+    def cancel_then_claim(claims: list[Claim]) -> list[Exception | None]:
+        stored = s.store.tasks[task_id]
+        s.store.tasks[task_id] = stored.evolve(status=TaskStatus.CANCELLED, version=stored.version + 1)
+        return claim_all(claims)
+
+    return cancel_then_claim
+
+
+def test_two_links_of_one_task_in_a_batch_are_claimed_in_turn_and_publish_once() -> None:
+    s, (link,) = one_time_tasks_due_at_t0(1, now=T0)
+    task = s.store.tasks[link.task_id]
+    s.store.tasks[task.id] = task.evolve(version=2)  # rescheduled to the same instant: a second link exists
+    newer = Link(task.id, 2, T0)
+    s.store.calls.clear()
+
+    outcomes = s.firing.fire_batch([link, newer])
+
+    assert sorted(outcomes) == sorted([FireOutcome.PUBLISHED, FireOutcome.STALE])
+    assert len(s.publisher.published) == 1
+    assert s.store.calls[:3] == ["get_tasks_and_runs", "claim_all", "claim_all"]
+
+
+def test_a_failed_claim_write_sends_every_link_of_its_round_back() -> None:
+    s, links = one_time_tasks_due_at_t0(3, now=T0)
+    s.store.fail_next("claim_all", ThrottledError("slow down"))
+
+    outcomes = s.firing.fire_batch(links)
+
+    assert all(isinstance(outcome, ThrottledError) for outcome in outcomes)
+    assert s.publisher.published == [] and s.store.runs == {}
+    # The redelivery claims them.
+    assert s.firing.fire_batch(links) == [FireOutcome.PUBLISHED] * 3
 
 
 def test_runs_of_one_batch_due_at_different_instants_are_each_published_at_their_own() -> None:
