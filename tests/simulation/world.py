@@ -20,7 +20,7 @@ from punctual.domain.targets import TargetType
 from punctual.local.resources import StackShape
 from punctual.service.arming import Arming
 from punctual.service.firing import FiringService
-from punctual.service.ports import NullMetrics, StorePage, TaskStore
+from punctual.service.ports import Claim, NullMetrics, StorePage, TaskStore
 from punctual.service.runner import RunnerPorts, RunnerService
 from punctual.service.runs import RunService
 from punctual.service.settings import ServiceSettings
@@ -286,6 +286,8 @@ class World:
             for item in value[:1] if isinstance(value, list) else (value,):
                 if isinstance(item, tuple) and item:  # (task, run) or (task id, tracking id) pairs
                     item = item[0]
+                if isinstance(item, Claim):  # a batch's claims: race the first one's task
+                    item = item.task
                 if isinstance(item, Task):
                     self.focus = item.id
                 elif isinstance(item, Run | Link | FiredEvent):
