@@ -75,6 +75,8 @@ PRICES: dict[str, float] = {
     "cloudwatch_dashboard_month": 3.00,  # beyond the account's first 3 (counted as paid here)
     "kms_key_month": 1.00,  # customer-managed key
     "secrets_manager_secret_month": 0.40,
+    # X-Ray: per trace recorded (beyond 100,000 free a month, ignored like every free tier).
+    "xray_trace_recorded": 5.00 / 1e6,
 }
 
 # ------------------------------------------------------------------------------------------------------------
@@ -115,6 +117,7 @@ class StackFacts:
     secrets: int
     dashboards: int
     event_source_mappings: int  # SQS queues a Lambda event source long-polls, idle or not
+    sweeper_traced: bool  # X-Ray active tracing: the default sampling (1 a second + 5%) records every sweep
 
 
 _FUNCTION_IDS = {
@@ -135,6 +138,7 @@ def stack_facts(stage: str) -> StackFacts:
         resources = synthesize(stage, Path(outdir)).resources
     kinds = Counter(resource["Type"] for resource in resources.values())
     memory: dict[str, int] = {}
+    traced: set[str] = set()
     architectures: set[str] = set()
     for logical_id, resource in resources.items():
         if resource["Type"] != "AWS::Lambda::Function":
@@ -143,6 +147,8 @@ def stack_facts(stage: str) -> StackFacts:
             if logical_id.startswith(prefix):
                 memory[function] = int(resource["Properties"].get("MemorySize", 128))
                 architectures.update(resource["Properties"].get("Architectures", ["x86_64"]))
+                if resource["Properties"].get("TracingConfig", {}).get("Mode") == "Active":
+                    traced.add(function)
     assert set(memory) == set(_FUNCTION_IDS), memory
     (architecture,) = architectures
     return StackFacts(
@@ -154,6 +160,7 @@ def stack_facts(stage: str) -> StackFacts:
         secrets=kinds["AWS::SecretsManager::Secret"],
         dashboards=kinds["AWS::CloudWatch::Dashboard"],
         event_source_mappings=kinds["AWS::Lambda::EventSourceMapping"],
+        sweeper_traced="sweeper" in traced,
     )
 
 
@@ -373,6 +380,11 @@ def print_idle(idle: Part, facts: StackFacts, scenarios: dict[str, Any]) -> None
             f"pollers x {ESM_LONG_POLL_SECONDS} s: {esm_polls:,} requests)",
             esm_polls * PRICES["sqs_request"],
         ),
+        (
+            "X-Ray traces of the sweeps (active tracing records each one: "
+            f"{'on' if facts.sweeper_traced else 'off'} in this stage)",
+            MINUTES_PER_MONTH * PRICES["xray_trace_recorded"] if facts.sweeper_traced else 0.0,
+        ),
         (f"CloudWatch alarms ({facts.alarms})", facts.alarms * PRICES["cloudwatch_alarm_month"]),
         (
             f"EMF custom metrics an idle sweep emits ({len(idle_metrics)}{': ' if idle_metrics else ''}"
@@ -480,8 +492,8 @@ ASSUMPTIONS = [
     "POST and the manual run's fire. 'created in bulk' = one POST /tasks/bulk of 100 one-time tasks on the SQS "
     "path (its API request, api invocation, writes and SendMessageBatch calls divided by 100) + each one's "
     "fire. 'list' = GET /tasks?limit=50 over 60+ tasks. 'cancel' = DELETE of an EBS-armed task.",
-    "Not modelled: X-Ray (Lambda and API Gateway active tracing: $5 per million traces recorded beyond 100,000 a "
-    "month; the default sampling records ~1 request a second plus 5% of the rest, so at 1 task/s it is of the "
+    "Not modelled in the operations (the idle month counts the sweeps' traces): X-Ray (Lambda and API Gateway "
+    "active tracing: $5 per million traces recorded beyond 100,000 a month; the default sampling records ~1 request a second plus 5% of the rest, so at 1 task/s it is of the "
     "order of $5 per million operations and at 100 tasks/s ~$0.3); CloudWatch Logs storage; DynamoDB storage "
     "and point-in-time recovery ($/GB-month); data transfer; Secrets Manager API calls (one per cold start).",
 ]
