@@ -11,13 +11,14 @@ Two loads: at 1 task per second every SQS batch holds one record and every execu
 task; at 100 tasks per second the delay queue delivers batches of 10, so what is paid per batch (the executor
 invocation, its wait before publishing, the event source's ReceiveMessage / DeleteMessageBatch) is shared
 by 10 tasks. The firing part is measured both ways (one record alone, and a real batch of 10).
+
+The stack's facts (memory, architecture, alarms, keys, secrets, event sources) come from the prod and dev
+templates, synthesized in-process by each run; the idle stage's month is printed for both stages.
 """
 
 from __future__ import annotations
 
 import argparse
-import ast
-import json
 import math
 import os
 import statistics
@@ -25,7 +26,6 @@ import sys
 import warnings
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +75,8 @@ PRICES: dict[str, float] = {
     "cloudwatch_dashboard_month": 3.00,  # beyond the account's first 3 (counted as paid here)
     "kms_key_month": 1.00,  # customer-managed key
     "secrets_manager_secret_month": 0.40,
+    # X-Ray: per trace recorded (beyond 100,000 free a month, ignored like every free tier).
+    "xray_trace_recorded": 5.00 / 1e6,
 }
 
 # ------------------------------------------------------------------------------------------------------------
@@ -92,8 +94,9 @@ EXECUTOR_WAIT_SECONDS = (
 BATCH_AT_HIGH_LOAD = 10  # records per delay-queue batch at 100 tasks/s (infra/firing.py EXECUTOR_BATCH_SIZE)
 SECONDS_PER_MONTH = 30 * 24 * 3600
 MINUTES_PER_MONTH = SECONDS_PER_MONTH // 60
-# The SQS event source mapping long-polls the delay queue even when it is empty: assumed 5 pollers, each a
-# 20-second ReceiveMessage, i.e. 15 requests a minute.
+# Every SQS event source mapping of the stage (the executor's delay queue; the runner's delivery queue) long-polls
+# its queue even when it is empty: assumed 5 pollers each, each a 20-second ReceiveMessage, i.e. 15 requests a
+# minute per queue.
 ESM_IDLE_POLLERS = 5
 ESM_LONG_POLL_SECONDS = 20
 GB = 1024**3
@@ -106,13 +109,15 @@ LOADS = (("1 task/s", 1), ("100 tasks/s", BATCH_AT_HIGH_LOAD))
 # --- the deployed stack's facts: memory, architecture, alarms, keys ---------------------------------------
 @dataclass
 class StackFacts:
-    source: str
+    stage: str
     memory_mb: dict[str, int]
     architecture: str
     alarms: int
     kms_keys: int
     secrets: int
     dashboards: int
+    event_source_mappings: int  # SQS queues a Lambda event source long-polls, idle or not
+    sweeper_traced: bool  # X-Ray active tracing: the default sampling (1 a second + 5%) records every sweep
 
 
 _FUNCTION_IDS = {
@@ -122,74 +127,40 @@ _FUNCTION_IDS = {
 }
 
 
-def stack_facts() -> StackFacts:
-    """From the synthesized prod template when cdk.out holds one newer than infra/; else from infra's source."""
-    template = ROOT / "cdk.out" / "punctual-prod.template.json"
-    newest_source = max(path.stat().st_mtime for path in (ROOT / "infra").glob("*.py"))
-    if template.exists() and template.stat().st_mtime >= newest_source:
-        resources = json.loads(template.read_text())["Resources"]
-        kinds = Counter(resource["Type"] for resource in resources.values())
-        memory: dict[str, int] = {}
-        architectures: set[str] = set()
-        for logical_id, resource in resources.items():
-            if resource["Type"] != "AWS::Lambda::Function":
-                continue
-            for function, prefix in _FUNCTION_IDS.items():
-                if logical_id.startswith(prefix):
-                    memory[function] = int(resource["Properties"].get("MemorySize", 128))
-                    architectures.update(resource["Properties"].get("Architectures", ["x86_64"]))
-        assert set(memory) == set(_FUNCTION_IDS), memory
-        (architecture,) = architectures
-        return StackFacts(
-            source=f"{template.relative_to(ROOT)} (synthesized "
-            f"{datetime.fromtimestamp(template.stat().st_mtime, UTC):%Y-%m-%d %H:%M} UTC)",
-            memory_mb=memory,
-            architecture=architecture,
-            alarms=kinds["AWS::CloudWatch::Alarm"],
-            kms_keys=kinds["AWS::KMS::Key"],
-            secrets=kinds["AWS::SecretsManager::Secret"],
-            dashboards=kinds["AWS::CloudWatch::Dashboard"],
-        )
-    return _facts_from_source()
+def stack_facts(stage: str) -> StackFacts:
+    """From the stage's template, synthesized here from infra/ and cdk.json (in-process, no bundling, as the
+    infra tests do: ~10 s), so the figures always describe the code as it is."""
+    import tempfile
 
+    from tests.infra.synth import synthesize
 
-def _facts_from_source() -> StackFacts:
-    """No fresh template: read infra/*.py (memory_size arguments and their default, the architecture) and
-    count the resources as the prod stage builds them (alarm_email unset, shared_secret off)."""
-    default = 128
-    lambdas = ast.parse((ROOT / "infra" / "lambdas.py").read_text())
-    for node in ast.walk(lambdas):
-        if isinstance(node, ast.FunctionDef) and node.name == "__init__":
-            for argument, value in zip(node.args.kwonlyargs, node.args.kw_defaults, strict=True):
-                if argument.arg == "memory_size" and isinstance(value, ast.Constant):
-                    default = int(str(value.value))
-    memory = {}
-    names = {"Handler": "api", "Executor": "executor", "Sweeper": "sweeper"}
-    for path in ("api.py", "firing.py"):
-        for node in ast.walk(ast.parse((ROOT / "infra" / path).read_text())):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "PunctualFunction":
-                construct_id = node.args[1].value if isinstance(node.args[1], ast.Constant) else None
-                if construct_id in names:
-                    size = next(
-                        (
-                            kw.value.value
-                            for kw in node.keywords
-                            if kw.arg == "memory_size" and isinstance(kw.value, ast.Constant)
-                        ),
-                        default,
-                    )
-                    memory[names[construct_id]] = int(str(size))
-    bundling = (ROOT / "infra" / "bundling.py").read_text()
-    architecture = "arm64" if "Architecture.ARM_64" in bundling else "x86_64"
+    with tempfile.TemporaryDirectory(prefix="bench-cost-synth-") as outdir:
+        resources = synthesize(stage, Path(outdir)).resources
+    kinds = Counter(resource["Type"] for resource in resources.values())
+    memory: dict[str, int] = {}
+    traced: set[str] = set()
+    architectures: set[str] = set()
+    for logical_id, resource in resources.items():
+        if resource["Type"] != "AWS::Lambda::Function":
+            continue
+        for function, prefix in _FUNCTION_IDS.items():
+            if logical_id.startswith(prefix):
+                memory[function] = int(resource["Properties"].get("MemorySize", 128))
+                architectures.update(resource["Properties"].get("Architectures", ["x86_64"]))
+                if resource["Properties"].get("TracingConfig", {}).get("Mode") == "Active":
+                    traced.add(function)
+    assert set(memory) == set(_FUNCTION_IDS), memory
+    (architecture,) = architectures
     return StackFacts(
-        source="infra/*.py (no fresh cdk.out template); alarms: 4 DLQs + 4 errors + 4 throttles + API 5XX rate "
-        "+ sweeper heartbeat + lateness; secrets: the shared-secret-off prod stage's cursor and signing keys",
+        stage=stage,
         memory_mb=memory,
         architecture=architecture,
-        alarms=15,
-        kms_keys=1,
-        secrets=2,
-        dashboards=1,
+        alarms=kinds["AWS::CloudWatch::Alarm"],
+        kms_keys=kinds["AWS::KMS::Key"],
+        secrets=kinds["AWS::SecretsManager::Secret"],
+        dashboards=kinds["AWS::CloudWatch::Dashboard"],
+        event_source_mappings=kinds["AWS::Lambda::EventSourceMapping"],
+        sweeper_traced="sweeper" in traced,
     )
 
 
@@ -326,10 +297,12 @@ def _calls(part: Part) -> str:
     return ", ".join(f"{op} x{n}" if n > 1 else op for op, n in sorted(part.units.calls.items())) or "-"
 
 
-def print_report(scenarios: dict[str, Any], idle: Part, facts: StackFacts, repetitions: int) -> None:
+def print_report(
+    scenarios: dict[str, Any], idle: Part, facts: StackFacts, dev_facts: StackFacts, repetitions: int
+) -> None:
     print("punctual cost model: real handlers on moto, billable units per operation, priced")
     print(f"Prices: {PRICE_SOURCE}")
-    print(f"Stack: {facts.source}")
+    print(f"Stack: the {facts.stage} stage's template, synthesized from infra/ and cdk.json by this run")
     print(
         f"  Lambda {facts.architecture}, memory api {facts.memory_mb['api']} MB, executor "
         f"{facts.memory_mb['executor']} MB, sweeper {facts.memory_mb['sweeper']} MB; {facts.alarms} alarms, "
@@ -377,11 +350,14 @@ def print_report(scenarios: dict[str, Any], idle: Part, facts: StackFacts, repet
         print(f"  {name:44s}{cells}")
     print()
     print_idle(idle, facts, scenarios)
+    print()
+    print_idle(idle, dev_facts, scenarios)
 
 
 def print_idle(idle: Part, facts: StackFacts, scenarios: dict[str, Any]) -> None:
     per_sweep = part_cost(idle, facts)
-    esm_polls = ESM_IDLE_POLLERS * (60 // ESM_LONG_POLL_SECONDS) * MINUTES_PER_MONTH
+    polls_per_queue = ESM_IDLE_POLLERS * (60 // ESM_LONG_POLL_SECONDS) * MINUTES_PER_MONTH
+    esm_polls = facts.event_source_mappings * polls_per_queue
     idle_metrics = sorted(idle.units.metrics)
     all_metrics = set(idle_metrics)
     for scenario in scenarios.values():
@@ -400,13 +376,19 @@ def print_idle(idle: Part, facts: StackFacts, scenarios: dict[str, Any]) -> None
         ("sweeper logs", per_sweep["Logs"] * MINUTES_PER_MONTH),
         ("EBS invocations of the sweep schedule", per_sweep["EBS"] * MINUTES_PER_MONTH),
         (
-            f"SQS event source idle long polls ({ESM_IDLE_POLLERS} pollers x {ESM_LONG_POLL_SECONDS} s: "
-            f"{esm_polls:,} requests)",
+            f"SQS event sources' idle long polls ({facts.event_source_mappings} queues x {ESM_IDLE_POLLERS} "
+            f"pollers x {ESM_LONG_POLL_SECONDS} s: {esm_polls:,} requests)",
             esm_polls * PRICES["sqs_request"],
+        ),
+        (
+            "X-Ray traces of the sweeps (active tracing records each one: "
+            f"{'on' if facts.sweeper_traced else 'off'} in this stage)",
+            MINUTES_PER_MONTH * PRICES["xray_trace_recorded"] if facts.sweeper_traced else 0.0,
         ),
         (f"CloudWatch alarms ({facts.alarms})", facts.alarms * PRICES["cloudwatch_alarm_month"]),
         (
-            f"EMF custom metrics the sweeper emits every minute ({len(idle_metrics)})",
+            f"EMF custom metrics an idle sweep emits ({len(idle_metrics)}{': ' if idle_metrics else ''}"
+            f"{', '.join(idle_metrics)})",
             len(idle_metrics) * PRICES["cloudwatch_custom_metric_month"],
         ),
         (f"KMS customer-managed keys ({facts.kms_keys})", facts.kms_keys * PRICES["kms_key_month"]),
@@ -415,7 +397,7 @@ def print_idle(idle: Part, facts: StackFacts, scenarios: dict[str, Any]) -> None
             facts.secrets * PRICES["secrets_manager_secret_month"],
         ),
     ]
-    print("Idle stage, dollars per month (30 days, nothing scheduled or due)")
+    print(f"Idle stage ({facts.stage}), dollars per month (30 days, nothing scheduled or due)")
     for label, dollars in lines:
         print(f"  {label:92s} {dollars:8.2f}")
     print(f"  {'TOTAL':92s} {sum(d for _, d in lines):8.2f}")
@@ -454,11 +436,11 @@ def main() -> None:
     parser.add_argument("--repetitions", type=int, default=5, help="measured runs (after one warm-up)")
     repetitions = parser.parse_args().repetitions
     warnings.filterwarnings("ignore", message="No application metrics to publish")
-    facts = stack_facts()
+    facts, dev_facts = stack_facts("prod"), stack_facts("dev")
     runs = [run_once() for _ in range(repetitions + 1)][1:]  # the first run warms caches up: dropped
     scenarios = aggregate([scenarios_ for scenarios_, _ in runs])
     idle = _median_part([idle_ for _, idle_ in runs], firing=False)
-    print_report(scenarios, idle, facts, repetitions)
+    print_report(scenarios, idle, facts, dev_facts, repetitions)
     print()
     print_assumptions(facts)
 
@@ -510,8 +492,8 @@ ASSUMPTIONS = [
     "POST and the manual run's fire. 'created in bulk' = one POST /tasks/bulk of 100 one-time tasks on the SQS "
     "path (its API request, api invocation, writes and SendMessageBatch calls divided by 100) + each one's "
     "fire. 'list' = GET /tasks?limit=50 over 60+ tasks. 'cancel' = DELETE of an EBS-armed task.",
-    "Not modelled: X-Ray (Lambda and API Gateway active tracing: $5 per million traces recorded beyond 100,000 a "
-    "month; the default sampling records ~1 request a second plus 5% of the rest, so at 1 task/s it is of the "
+    "Not modelled in the operations (the idle month counts the sweeps' traces): X-Ray (Lambda and API Gateway "
+    "active tracing: $5 per million traces recorded beyond 100,000 a month; the default sampling records ~1 request a second plus 5% of the rest, so at 1 task/s it is of the "
     "order of $5 per million operations and at 100 tasks/s ~$0.3); CloudWatch Logs storage; DynamoDB storage "
     "and point-in-time recovery ($/GB-month); data transfer; Secrets Manager API calls (one per cold start).",
 ]

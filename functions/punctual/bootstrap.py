@@ -19,7 +19,7 @@ from punctual.adapters.eventbridge_scheduler import EventBridgeLinkScheduler
 from punctual.adapters.host_resolver import SocketResolver
 from punctual.adapters.https_invoker import HttpsInvoker
 from punctual.adapters.lambda_invoker import LambdaInvoker
-from punctual.adapters.signing_secrets import DynamoDbSigningSecrets
+from punctual.adapters.signing_secrets import DynamoDbSigningSecrets, derive_cursor_secret
 from punctual.adapters.sns_outcome_publisher import SnsOutcomePublisher
 from punctual.adapters.sns_publisher import SnsEventPublisher
 from punctual.adapters.sqs_delay_queue import SqsDelayQueue
@@ -129,6 +129,18 @@ class Punctual:
     metrics: Metrics = field(default_factory=PowertoolsMetrics)
 
 
+def _cursor_secret(env: HandlerEnv, signing_key: SecretSource, clients: AwsClients) -> bytes:
+    """Derived from the stage's signing key (the stack's api), or a secret of its own (``punctual dev``, tests).
+    Functions that list nothing (executor, sweeper) are given neither and read no secret."""
+    if env.CURSOR_SECRET_FROM_SIGNING_KEY:
+        stage_key = signing_key.get()
+        if not stage_key:
+            raise ValueError("CURSOR_SECRET_FROM_SIGNING_KEY is set but the stage has no signing key")
+        return derive_cursor_secret(stage_key)
+    source = SecretSource(value=env.CURSOR_SECRET, arn=env.CURSOR_SECRET_ARN, client=clients.secretsmanager)
+    return (source.get() or "").encode()
+
+
 def build_app(
     env: HandlerEnv,
     *,
@@ -146,10 +158,10 @@ def build_app(
     clock = clock or SystemClock()
     ids = ids or RandomIds()
     metrics = metrics or PowertoolsMetrics()
-    cursor_secret = SecretSource(
-        value=env.CURSOR_SECRET, arn=env.CURSOR_SECRET_ARN, client=clients.secretsmanager
+    signing_key = SecretSource(
+        value=env.SIGNING_SECRET, arn=env.SIGNING_SECRET_ARN, client=clients.secretsmanager
     )
-    settings = env.service_settings(cursor_secret=(cursor_secret.get() or "").encode())
+    settings = env.service_settings(cursor_secret=_cursor_secret(env, signing_key, clients))
 
     store = DynamoDbTaskStore(
         env.TABLE_NAME,
@@ -170,9 +182,6 @@ def build_app(
     queue = SqsDelayQueue(env.DELAY_QUEUE_URL, client=clients.sqs)
     publisher = SnsEventPublisher(env.TOPIC_ARN, fifo=env.TOPIC_FIFO, client=clients.sns)
     arming = Arming(scheduler, queue, settings)
-    signing_key = SecretSource(
-        value=env.SIGNING_SECRET, arn=env.SIGNING_SECRET_ARN, client=clients.secretsmanager
-    )
     signing = DynamoDbSigningSecrets(env.TABLE_NAME, signing_key.get, client=clients.dynamodb)
     deliveries = (
         SqsDeliveryQueue(env.DELIVERY_QUEUE_URL, client=clients.sqs) if env.DELIVERY_QUEUE_URL else None

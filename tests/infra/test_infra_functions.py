@@ -123,7 +123,7 @@ def test_every_variable_is_one_the_handlers_read(every_stack: Synthesized) -> No
 def test_variables_per_function(dev: Synthesized) -> None:
     assert set(dev.environment("Api/Handler/Function")) == COMMON | {
         "EXECUTOR_ARN",
-        "CURSOR_SECRET_ARN",
+        "CURSOR_SECRET_FROM_SIGNING_KEY",
         "CORS_ALLOW_ORIGIN",
     }
     assert set(dev.environment("Firing/Executor/Function")) == COMMON | {"TOPIC_ARN", "TOPIC_FIFO"}
@@ -143,7 +143,9 @@ def test_variables_point_at_the_stack_resources(dev: Synthesized) -> None:
         assert environment["POWERTOOLS_METRICS_NAMESPACE"] == "Punctual"
     assert dev.environment("Api/Handler/Function")["EXECUTOR_ARN"] == executor_arn
     assert dev.environment("Firing/Sweeper/Function")["EXECUTOR_ARN"] == executor_arn
-    assert dev.environment("Api/Handler/Function")["CURSOR_SECRET_ARN"] == dev.ref("Api/CursorSecret")
+    # The list-cursor key derives from the signing key (SIGNING_SECRET_ARN): no secret of its own.
+    assert dev.environment("Api/Handler/Function")["CURSOR_SECRET_FROM_SIGNING_KEY"] == "true"
+    assert dev.environment("Api/Handler/Function")["SIGNING_SECRET_ARN"] == dev.ref("Targets/SigningKey")
     assert dev.environment("Firing/Executor/Function")["TOPIC_ARN"] == dev.ref("Events/Topic")
 
 
@@ -163,7 +165,7 @@ def test_shared_secret_variable_only_with_the_option(dev: Synthesized, variant: 
 
 
 def test_secrets_are_generated_not_written_in_the_template(variant: Synthesized) -> None:
-    for path in ("Api/CursorSecret", "Api/SharedSecret"):
+    for path in ("Api/SharedSecret", "Targets/SigningKey"):
         props = variant.props(path)
         assert "SecretString" not in props
         assert props["GenerateSecretString"]["PasswordLength"] >= 32

@@ -234,6 +234,8 @@ def test_every_variable_the_stack_gives_a_function_reaches_the_local_handlers_to
                 continue
             if name.endswith("_SECRET_ARN"):  # Secrets Manager in the stack, the plain value locally
                 assert name.removesuffix("_ARN") in local_env, where
+            elif name == "CURSOR_SECRET_FROM_SIGNING_KEY":  # derived in the stack, a plain value locally
+                assert value == "true" and local_env["CURSOR_SECRET"], where
             elif name == "SCHEDULE_GROUP":  # named after the stage on both sides
                 assert value == f"punctual-{stack.environment(function)['STAGE']}", where
                 assert local_env[name] == f"punctual-{local_env['STAGE']}" == local.shape.schedule_group_name

@@ -3,7 +3,8 @@
 secret = hex HMAC-SHA256(stage signing key, "<tenant>|<generation>"). The stage key lives in Secrets
 Manager (encrypted at rest; ``punctual dev`` passes one in plain text); the table keeps only each tenant's
 generation (``PK=SIGNING#<tenant>``), which a rotation bumps. A tenant knows its own secret and nothing
-that would let it compute another's, so no tenant can forge another's calls.
+that would let it compute another's, so no tenant can forge another's calls. On a stage the list-cursor key
+derives from the same stage key (``derive_cursor_secret``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,16 @@ _SORT = "SIGNING"
 
 def derive(stage_key: str, tenant: str, generation: int) -> str:
     return hmac.new(stage_key.encode(), f"{tenant}|{generation}".encode(), hashlib.sha256).hexdigest()
+
+
+# No "|" in it, so no tenant's "<tenant>|<generation>" input can ever equal it: the list-cursor key is
+# never a tenant's secret, and knowing either tells nothing about the stage key or the other.
+_CURSOR_KEY_INPUT = b"list-cursor-key"
+
+
+def derive_cursor_secret(stage_key: str) -> bytes:
+    """The key that signs list cursors, derived from the stage key instead of a secret of its own."""
+    return hmac.new(stage_key.encode(), _CURSOR_KEY_INPUT, hashlib.sha256).hexdigest().encode()
 
 
 class DynamoDbSigningSecrets:

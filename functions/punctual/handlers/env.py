@@ -27,6 +27,9 @@ class HandlerEnv(BaseModel):
     EXECUTOR_ARN: str | None = None
     CURSOR_SECRET_ARN: str | None = None
     CURSOR_SECRET: str = "punctual-dev-cursor-secret"
+    # The stack's api: the cursor secret is derived from the signing key (SIGNING_SECRET_ARN), so the stage
+    # pays for one Secrets Manager secret fewer ($0.40 a month); CURSOR_SECRET(_ARN) are then not read.
+    CURSOR_SECRET_FROM_SIGNING_KEY: bool = False
     SHARED_SECRET_ARN: str | None = None
     SHARED_SECRET: str | None = None
     # The dashboard's origin on a stage (CloudFront); read when the api module loads, by handlers/cors.py.

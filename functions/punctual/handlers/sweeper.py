@@ -7,6 +7,7 @@ from punctual.handlers.coldstart import collector_paused
 # Imported with the garbage collector paused, then frozen: see handlers/coldstart.py.
 with collector_paused():
     import dataclasses
+    import warnings
     from typing import Any
 
     from aws_lambda_powertools.metrics import MetricUnit
@@ -17,12 +18,19 @@ with collector_paused():
 
 METRIC_PREFIX = "sweep_"
 
+# An idle sweep emits no metric at all (see handler): Powertools would warn on every such flush.
+warnings.filterwarnings("ignore", message="No application metrics to publish")
+
 
 @logger.inject_lambda_context
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     report = dataclasses.asdict(bootstrap.current_app().firing.sweep())
+    # Non-zero counts only: a custom metric is billed ($0.30) for every month it receives a data point, so
+    # five zeros a minute would cost an idle stage $1.50 a month. That the sweep runs at all is the
+    # SweeperHeartbeat alarm's business: it watches the function's own AWS/Lambda Invocations, which are free.
     for name, value in report.items():
-        metrics.add_metric(name=METRIC_PREFIX + name, unit=MetricUnit.Count, value=value)
+        if value:
+            metrics.add_metric(name=METRIC_PREFIX + name, unit=MetricUnit.Count, value=value)
     logger.info("sweep finished", **report)
     return report

@@ -67,6 +67,7 @@ def test_each_operation_costs_the_pinned_units(stack: Stack) -> None:
         "ebs_invoke": 1,
         "lambda": {"sweeper": 1},
     }
+    assert idle.metrics == set()  # a custom metric costs $0.30 a month it gets data: none when idle
     assert scenarios["one-time, SQS path (within 15 min)"] == {
         "per_operation[0]": {
             "calls": {"dynamodb.PutItem": 1, "sqs.SendMessage": 1},

@@ -12,6 +12,7 @@ import boto3
 import pydantic
 import pytest
 from punctual import bootstrap
+from punctual.adapters.signing_secrets import derive, derive_cursor_secret
 from punctual.bootstrap import SecretSource
 from punctual.domain.errors import DependencyError
 from punctual.handlers.env import HandlerEnv
@@ -125,3 +126,70 @@ def test_importing_the_handlers_calls_no_aws() -> None:
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "imported"
+
+
+# --- the list-cursor key a stage derives from its signing key ----------------------------------------------
+def _rebuilt(stack: Stack, **env: Any) -> bootstrap.Punctual:
+    """The same moto resources, wired again with ``env`` changed (a new Lambda container of another config)."""
+    app = bootstrap.build_app(
+        stack.env.model_copy(update=env),
+        clock=stack.clock,
+        clients=bootstrap.AwsClients(
+            dynamodb=stack.dynamodb,
+            sns=stack.sns,
+            sqs=stack.sqs,
+            scheduler=stack.scheduler,
+            secretsmanager=boto3.client("secretsmanager", region_name=REGION),
+        ),
+        metrics=stack.metrics,
+    )
+    bootstrap.use_app(app)
+    return app
+
+
+def _second_page(cursor: str) -> int:
+    return call_api("GET", "/tasks", query={"limit": "1", "cursor": cursor}).status
+
+
+@pytest.mark.stack_env(CURSOR_SECRET_FROM_SIGNING_KEY="true", CURSOR_SECRET="not-read-when-derived")
+def test_a_stage_signs_list_cursors_with_a_key_derived_from_its_signing_key(stack: Stack) -> None:
+    for hour in (13, 14):
+        call_api("POST", "/tasks", body={"at": f"2026-01-01T{hour}:00:00Z"})
+    cursor = call_api("GET", "/tasks", query={"limit": "1"}).json["next_cursor"]
+    assert cursor and _second_page(cursor) == 200
+
+    # Another container with the same signing key accepts it, whatever its CURSOR_SECRET says.
+    _rebuilt(stack, CURSOR_SECRET="something-else")
+    assert _second_page(cursor) == 200
+    # A different signing key is a different cursor key: the old cursor is refused, as after a rotation.
+    _rebuilt(stack, SIGNING_SECRET="another-stage-key")
+    assert _second_page(cursor) == 400
+    # Without the flag (punctual dev, tests) CURSOR_SECRET is the key, and the derived one is not.
+    _rebuilt(stack, CURSOR_SECRET_FROM_SIGNING_KEY=False)
+    assert _second_page(cursor) == 400
+
+
+def test_the_derived_cursor_key_reads_the_signing_key_from_secrets_manager(stack: Stack) -> None:
+    client = boto3.client("secretsmanager", region_name=REGION)
+    arn = client.create_secret(Name="punctual/test/signing-key", SecretString="stage-key")["ARN"]
+
+    _rebuilt(stack, CURSOR_SECRET_FROM_SIGNING_KEY=True, SIGNING_SECRET_ARN=arn, SIGNING_SECRET=None)
+    call_api("POST", "/tasks", body={"at": "2026-01-01T13:00:00Z"})
+    call_api("POST", "/tasks", body={"at": "2026-01-01T14:00:00Z"})
+    cursor = call_api("GET", "/tasks", query={"limit": "1"}).json["next_cursor"]
+    assert _second_page(cursor) == 200
+    _rebuilt(stack, CURSOR_SECRET_FROM_SIGNING_KEY=True, SIGNING_SECRET="stage-key")  # the same key, in plain
+    assert _second_page(cursor) == 200
+
+
+def test_a_derived_cursor_key_needs_a_signing_key(stack: Stack) -> None:
+    with pytest.raises(ValueError, match="no signing key"):
+        _rebuilt(stack, CURSOR_SECRET_FROM_SIGNING_KEY=True, SIGNING_SECRET=None, SIGNING_SECRET_ARN=None)
+
+
+def test_the_cursor_key_is_no_tenants_signing_secret() -> None:
+    cursor_key = derive_cursor_secret("stage-key")
+    assert cursor_key == derive_cursor_secret("stage-key")
+    assert cursor_key != derive_cursor_secret("other-stage-key")
+    # Tenant inputs are "<tenant>|<generation>"; the cursor key's input has no "|", so no tenant gets it.
+    assert cursor_key.decode() not in {derive("stage-key", tenant, 1) for tenant in ("", "list-cursor-key")}

@@ -37,6 +37,39 @@ def test_the_sweeper_with_nothing_to_do(stack: Stack) -> None:
     assert stack.delayed() == []
 
 
+def _emf_blobs(output: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in output.splitlines() if '"_aws"' in line]
+
+
+def test_an_idle_sweep_emits_no_metric(stack: Stack, capsys: pytest.CaptureFixture[str]) -> None:
+    """A custom metric is billed for every month it gets a data point: five zeros a minute cost $1.50."""
+    call_api("POST", "/tasks", body={"at": "2026-01-01T13:00:00Z"})
+    capsys.readouterr()
+
+    report = sweeper.handler({}, FakeLambdaContext())
+
+    assert not any(report.values())
+    # The metric lines go to stdout (the next test sees them there); an idle sweep prints none.
+    assert _emf_blobs(capsys.readouterr().out) == []
+
+
+def test_a_sweep_that_repairs_emits_its_non_zero_counts(
+    stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    call_api("POST", "/tasks", body={"at": "2026-01-01T12:00:05Z"})
+    stack.sent_messages.clear()  # the delay-queue message is lost
+    stack.clock.set(datetime(2026, 1, 1, 12, 5, tzinfo=UTC))
+    capsys.readouterr()
+
+    sweeper.handler({}, FakeLambdaContext())
+
+    [blob] = _emf_blobs(capsys.readouterr().out)
+    names = {metric["Name"] for metric in blob["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
+    assert names == {sweeper.METRIC_PREFIX + "examined", sweeper.METRIC_PREFIX + "rearmed"}
+    assert blob["sweep_examined"] in (1.0, [1.0])
+    assert blob["sweep_rearmed"] in (1.0, [1.0])
+
+
 def _emitted(capsys: pytest.CaptureFixture[str], sink: Metrics) -> dict[str, Any]:
     sink.flush_metrics()
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
