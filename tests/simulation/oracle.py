@@ -132,6 +132,8 @@ class Oracle:
     superseded: dict[str, tuple[datetime, frozenset[str], Schedule]] = field(default_factory=dict)
     # When a schedule change last set next_run_at, and the schedule it set.
     due_from: dict[str, tuple[datetime, Schedule]] = field(default_factory=dict)
+    # When the latest change that may move a task's due instant started (answered or not): see due_may_move.
+    due_moving: dict[str, datetime] = field(default_factory=dict)
     accepted_runs: set[str] = field(default_factory=set)  # manual runs whose run-now answered 202
     change_versions: dict[str, int] = field(default_factory=dict)  # task -> version of its latest change
     overdue_since: dict[str, tuple[datetime | None, datetime]] = field(default_factory=dict)
@@ -160,6 +162,12 @@ class Oracle:
         if after.next_run_at is not None:
             claimed = frozenset(run.tracking_id for run in runs)
             self.superseded[after.id] = (after.next_run_at, claimed, after.schedule)
+
+    def due_may_move(self, task_id: str, started: datetime) -> None:
+        """A change of schedule or status started: from the moment it commits, before it answers (an interleaved
+        delivery may fire in between), or even if it then answers an error, the task is due from ``started``
+        at the latest; the skip policy is judged from there."""
+        self.due_moving[task_id] = started
 
     def cancel_returned(self, task: Task) -> None:
         if task.status is TaskStatus.CANCELLED:
@@ -198,7 +206,7 @@ class Oracle:
         changed_at, schedule = self.due_from.get(event.task_id, (task.created_at, task.schedule))
         if schedule != task.schedule:
             return  # a change the oracle never saw answered (it crashed after committing) set the clock
-        due = max(event.scheduled_for, changed_at)
+        due = max(event.scheduled_for, changed_at, self.due_moving.get(event.task_id, changed_at))
         if run.started_at - due >= self.settings.sweep_grace + _SLACK:
             self.fail(
                 "P4",

@@ -364,12 +364,15 @@ class Simulation:
             f"update {task_id[-6:]} {field}",
             task_id,
             lambda: self.world.tasks.update(context, task_id, command),
+            moves_due=field in ("at", "every", "cron", "paused"),
         )
 
-    def _change(self, label: str, task_id: str, action: Any) -> None:
+    def _change(self, label: str, task_id: str, action: Any, *, moves_due: bool = True) -> None:
         before = self._raw_task(task_id)
         started = self.world.clock.now()
         self.world.log(label)
+        if moves_due:
+            self.oracle.due_may_move(task_id, started)
         _, result = self._api("change", action)
         if isinstance(result, Task):
             self.oracle.changed(before, result, started, runs_of(self.world.raw_store, task_id))
