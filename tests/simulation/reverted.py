@@ -50,9 +50,13 @@ def _manual_start_on_the_run_alone(self: Service, link: Link, task: Task | None,
     return _Ready(None, started, message_task=task)
 
 
-def _record_once(self: Service, ended: Run, *, expected_attempt: int, task: Task | None) -> None:
+def _record_once(
+    self: Service, ended: Run, *, expected_attempt: int, task: Task | None, before_release: Any = None
+) -> None:
     """Break 2: a failed record of a published run went straight back to the queue (no in-process retry)."""
     self._store.save_run(ended, expected_attempt=expected_attempt)
+    if before_release is not None:
+        before_release(ended)
     if task is not None and firing._holds(task, ended):
         self._store.save_task(firing._released(task, ended), expected_version=task.version)
 
