@@ -30,6 +30,7 @@ from punctual.adapters.aws_errors import (
 )
 from punctual.domain.errors import (
     AlreadyExistsError,
+    DependencyError,
     ErrorDetail,
     PunctualError,
     StaleWriteError,
@@ -338,23 +339,58 @@ class DynamoDbTaskStore:
         """One transaction for all the claims (the same write units as one transaction each, one round trip).
         When conditions cancel it, the claims that failed theirs get their error and the others go again."""
         results: list[Exception | None] = [None] * len(claims)
+        alone: list[int] = []  # claims whose items met a conflict: tried on their own, not with the others
         for start in range(0, len(claims), _CLAIMS_PER_TRANSACTION):
             pending = list(range(start, min(start + _CLAIMS_PER_TRANSACTION, len(claims))))
             while pending:
                 operations: list[dict[str, Any]] = []
                 for index in pending:
                     operations.extend({"Put": put} for put in self._claim_puts(claims[index]))
-                codes = self._transact(operations)
+                codes = self._cancellation_codes(operations)
                 if codes is None:
                     break
-                # Each round settles at least one claim: _transact returns codes only for a failed condition.
                 for position, index in enumerate(pending):
                     task_code, run_code = codes[2 * position], codes[2 * position + 1]
                     if REASON_CONDITION_FAILED in (task_code, run_code):
                         moved = task_code == REASON_CONDITION_FAILED
                         results[index] = _claim_error(claims[index], task_moved=moved)
-                pending = [index for index in pending if results[index] is None]
+                    elif task_code or run_code:  # e.g. a concurrent write's TransactionConflict
+                        alone.append(index)
+                settled = [index for index in pending if results[index] is not None or index in alone]
+                if not settled:
+                    raise DependencyError(
+                        "AWS TransactWriteItems failed (transaction cancelled, no reason given)"
+                    )
+                pending = [index for index in pending if index not in settled]
+        for index in alone:
+            results[index] = self._claim_alone(claims[index])
         return results
+
+    def _claim_alone(self, claim: Claim) -> Exception | None:
+        try:
+            self.claim(
+                claim.task,
+                expected_version=claim.expected_version,
+                run=claim.run,
+                expected_attempt=claim.expected_attempt,
+            )
+        except (StaleWriteError, AlreadyExistsError, ThrottledError, DependencyError) as error:
+            return error
+        return None
+
+    def _cancellation_codes(self, operations: list[dict[str, Any]]) -> list[str | None] | None:
+        """Run a write transaction: None when it committed, the per-operation reason codes when it was
+        cancelled (for any reason); other failures raise domain errors."""
+        try:
+            self._client.transact_write_items(TransactItems=operations)  # type: ignore[arg-type]
+        except ClientError as error:
+            if error_code(error) != TRANSACTION_CANCELLED:
+                raise translate(error) from error
+            codes = cancellation_codes(error)
+            return codes + [None] * (len(operations) - len(codes))
+        except BotoCoreError as error:
+            raise translate(error) from error
+        return None
 
     def _claim_puts(self, claim: Claim) -> tuple[dict[str, Any], dict[str, Any]]:
         task_put = self._put(

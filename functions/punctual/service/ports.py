@@ -126,9 +126,11 @@ class TaskStore(Protocol):
     def claim_all(self, claims: Sequence[Claim]) -> list[Exception | None]:
         """Make several claims, each exactly as ``claim`` would, in as few round trips as the store allows (the
         executor claims a delivered batch's due links together): per claim, in order, None when it was
-        written, else the StaleWriteError or AlreadyExistsError ``claim`` would have raised for it. The claims
-        name distinct tasks and runs. Any other failure (throttling, AWS) raises, and may have written some
-        claims, as a failed ``claim`` may have."""
+        written, else the error ``claim`` would have raised for it alone (StaleWriteError, AlreadyExistsError;
+        ThrottledError or DependencyError when only its own items met trouble, such as a concurrent write: one
+        claim's conflict never fails the others). The claims name distinct tasks and runs. A failure of the
+        whole request (throttling, AWS) raises, and may have written some claims, as a failed ``claim`` may
+        have."""
         ...
 
     def put_run(self, run: Run) -> None:

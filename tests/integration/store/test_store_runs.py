@@ -7,9 +7,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 from punctual.adapters import dynamodb_schema as schema
 from punctual.adapters.dynamodb_store import DynamoDbTaskStore
-from punctual.domain.errors import AlreadyExistsError, StaleWriteError
+from punctual.domain.errors import AlreadyExistsError, StaleWriteError, ThrottledError
 from punctual.domain.model import Run, RunKind, RunStatus, Task, TaskStatus
 from punctual.service.ports import Claim
 
@@ -234,6 +235,66 @@ def test_claim_all_writes_the_others_again_when_one_claim_cancels_the_transactio
     found = store.get_tasks_and_runs(pairs)
     assert found[0] == (claims[0].task, claims[0].run) and found[2] == (claims[2].task, claims[2].run)
     assert found[1][1] is None and found[1][0] is not None and found[1][0].status is TaskStatus.CANCELLED
+
+
+def _conflicts(monkeypatch: pytest.MonkeyPatch, dynamodb_client: Any, *script: frozenset[int]) -> list[int]:
+    """TransactWriteItems as scripted: call n is cancelled with TransactionConflict on the operations in
+    ``script[n]`` (a concurrent write to those items, which moto never produces); an empty set, or a call
+    past the script, goes through to moto. Returns each call's item count."""
+    real = dynamodb_client.transact_write_items
+    sizes: list[int] = []
+
+    def transact_write_items(**request: Any) -> Any:
+        conflicted = script[len(sizes)] if len(sizes) < len(script) else frozenset()
+        sizes.append(len(request["TransactItems"]))
+        if conflicted:
+            reasons = [
+                {"Code": "TransactionConflict" if position in conflicted else "None"}
+                for position in range(len(request["TransactItems"]))
+            ]
+            response: Any = {
+                "Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
+                "CancellationReasons": reasons,
+            }
+            raise ClientError(response, "TransactWriteItems")
+        return real(**request)
+
+    monkeypatch.setattr(dynamodb_client, "transact_write_items", transact_write_items)
+    return sizes
+
+
+def test_a_claim_whose_items_met_a_conflict_is_tried_alone_and_never_fails_the_others(
+    store: DynamoDbTaskStore, dynamodb_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tasks = [make_task(version=4) for _ in range(3)]
+    for task in tasks:
+        store.create_task(task)
+    claims = [Claim(claimed(task), 4, make_run(task)) for task in tasks]
+    sizes = _conflicts(monkeypatch, dynamodb_client, frozenset({2}))  # the second claim's task
+
+    assert store.claim_all(claims) == [None, None, None]
+
+    assert sizes == [6, 4, 2]  # all three; the other two together; the conflicted one alone
+    pairs = [(claim.task.id, claim.run.tracking_id) for claim in claims]
+    assert store.get_tasks_and_runs(pairs) == [(claim.task, claim.run) for claim in claims]
+
+
+def test_a_claim_that_meets_a_conflict_again_alone_reports_it_and_the_others_are_written(
+    store: DynamoDbTaskStore, dynamodb_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tasks = [make_task(version=4) for _ in range(2)]
+    for task in tasks:
+        store.create_task(task)
+    claims = [Claim(claimed(task), 4, make_run(task)) for task in tasks]
+    # The second claim's run conflicts in the batch, then again when it goes alone (the third call).
+    sizes = _conflicts(monkeypatch, dynamodb_client, frozenset({3}), frozenset(), frozenset({1}))
+
+    results = store.claim_all(claims)
+
+    assert sizes == [4, 2, 2]
+    assert results[0] is None and isinstance(results[1], ThrottledError)  # retryable: its message comes back
+    found = store.get_tasks_and_runs([(claim.task.id, claim.run.tracking_id) for claim in claims])
+    assert found == [(claims[0].task, claims[0].run), (tasks[1], None)]
 
 
 def test_claim_of_a_moved_task_raises_stale_and_writes_nothing(store: DynamoDbTaskStore) -> None:

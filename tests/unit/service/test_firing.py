@@ -959,3 +959,23 @@ def test_a_publisher_that_raises_fails_its_events_and_fire_batch_still_answers_e
     results = s.firing.fire_batch(links)
 
     assert [type(result) for result in results] == [DependencyError] * 3  # each redelivered
+
+
+def test_a_claim_the_store_could_not_write_alone_sends_only_its_link_back() -> None:
+    """claim_all's per-claim error other than a lost condition (its items met a concurrent write)."""
+    s, links = one_time_tasks_due_at_t0(3, now=T0)
+    original_claim_all = s.store.claim_all
+
+    def second_one_conflicts(claims: list[Claim]) -> list[Exception | None]:
+        results = original_claim_all([claims[0], claims[2]])
+        return [results[0], ThrottledError("conflict"), results[1]]
+
+    s.store.claim_all = second_one_conflicts  # type: ignore[method-assign]
+
+    outcomes = s.firing.fire_batch(links)
+
+    assert outcomes[0] is FireOutcome.PUBLISHED and outcomes[2] is FireOutcome.PUBLISHED
+    assert isinstance(outcomes[1], ThrottledError)
+    assert sorted(event.task_id for event in s.publisher.published) == [links[0].task_id, links[2].task_id]
+    s.store.claim_all = original_claim_all  # type: ignore[method-assign]
+    assert s.firing.fire_batch([links[1]]) == [FireOutcome.PUBLISHED]  # its redelivery
