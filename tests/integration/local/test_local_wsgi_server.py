@@ -7,6 +7,7 @@ import http.client
 import json
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -116,3 +117,19 @@ def test_connection_close_is_honoured(server: tuple[str, int]) -> None:
             answer += chunk
 
     assert answer.startswith(b"HTTP/1.1 200 ") and b"Connection: close" in answer
+
+
+def test_every_answer_carries_the_current_date(server: tuple[str, int]) -> None:
+    from email.utils import parsedate_to_datetime
+
+    before = time.time()
+    connection = http.client.HTTPConnection(*server)
+    dates = []
+    for _ in range(3):
+        connection.request("GET", "/")
+        response = connection.getresponse()
+        response.read()
+        dates.append(parsedate_to_datetime(response.headers["Date"]).timestamp())
+    connection.close()
+
+    assert all(int(before) <= date <= time.time() + 1 for date in dates)
