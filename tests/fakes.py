@@ -303,19 +303,6 @@ class FakeStore(_FailureInjection):
             raise StaleWriteError(f"run {run.tracking_id} is not at delivery {expected_delivery_attempt}")
         self.runs[run.tracking_id] = run
 
-    def finish(
-        self, run: Run, *, expected_attempt: int, task: Task | None, expected_version: int | None
-    ) -> bool:
-        self._enter("finish")
-        self._check_attempt(run, expected_attempt)
-        if task is not None:
-            stored = self.tasks.get(task.id)
-            if stored is None or stored.version != expected_version:
-                return False
-            self.tasks[task.id] = task
-        self.runs[run.tracking_id] = run
-        return True
-
     def list_runs(self, task_id: str, *, limit: int, continuation: dict[str, Any] | None) -> StorePage[Run]:
         self._enter("list_runs")
         after = None if continuation is None else str(continuation["after"])

@@ -307,10 +307,10 @@ class World:
         return DependencyError("injected failure")
 
     def _note_record_failure(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        run = (args[0] if args else kwargs.get("run")) if name in ("finish", "save_run") else None
+        run = (args[0] if args else kwargs.get("run")) if name == "save_run" else None
         # Recording an ended run (its save_run) is what the executor retries in process; a save_run that
         # only hands back a lease (the run still RUNNING) is not a record.
-        if isinstance(run, Run) and (name == "finish" or run.status is not RunStatus.RUNNING):
+        if isinstance(run, Run) and run.status is not RunStatus.RUNNING:
             failures = self.op.record_failures
             failures[run.tracking_id] = failures.get(run.tracking_id, 0) + 1
             self._faulted()

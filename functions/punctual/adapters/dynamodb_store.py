@@ -1,9 +1,8 @@
 """The TaskStore port on one DynamoDB table (see dynamodb_schema for the keys).
 
 Every method is one round trip except where the contract needs more: ``task_for_idempotency_key`` (key
-then task), ``finish`` when its task condition lost (the run-only fallback), paginated queries, and the
-sweeper's one Query per due shard (keys only) plus one consistent BatchGetItem per 100 due tasks. Nothing
-here ever Scans.
+then task), paginated queries, and the sweeper's one Query per due shard (keys only) plus one consistent
+BatchGetItem per 100 due tasks. Nothing here ever Scans.
 """
 
 from __future__ import annotations
@@ -420,26 +419,6 @@ class DynamoDbTaskStore:
             self._client.put_item(
                 **self._put(self._run_item(run), *_delivery_attempt_is(expected_delivery_attempt))
             )
-
-    def finish(
-        self, run: Run, *, expected_attempt: int, task: Task | None, expected_version: int | None
-    ) -> bool:
-        run_put = self._put(self._run_item(run), *_attempt_is(expected_attempt))
-        if task is None:
-            with aws_errors():
-                self._client.put_item(**run_put)
-            return True
-        if expected_version is None:
-            raise ValueError("finishing a task needs the version it was read at")
-        task_put = self._put(
-            items.task_to_item(task, due_shards=self._due_shards), *_version_is(expected_version)
-        )
-        codes = self._transact([{"Put": run_put}, {"Put": task_put}])
-        if codes is None:
-            return True
-        if codes[0] == REASON_CONDITION_FAILED:
-            raise StaleWriteError(f"run {run.tracking_id} is no longer at attempt {expected_attempt}")
-        return False  # only the task moved: nothing was written, the caller re-reads it
 
     def list_runs(self, task_id: str, *, limit: int, continuation: dict[str, Any] | None) -> StorePage[Run]:
         _check_limit(limit)

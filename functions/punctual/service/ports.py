@@ -148,15 +148,6 @@ class TaskStore(Protocol):
         one call per attempt, however often SQS delivers its message). StaleWriteError otherwise."""
         ...
 
-    def finish(
-        self, run: Run, *, expected_attempt: int, task: Task | None, expected_version: int | None
-    ) -> bool:
-        """Save the finished run iff the stored run is at ``expected_attempt`` (StaleWriteError otherwise: the
-        lease was lost) and, when ``task`` is given, atomically save it too iff the stored task is at
-        ``expected_version``. Returns False, having written nothing, when only the task's version moved:
-        the caller re-reads the task and tries again."""
-        ...
-
     def list_runs(self, task_id: str, *, limit: int, continuation: dict[str, Any] | None) -> StorePage[Run]:
         """Runs of one task, newest ``triggered_at`` first."""
         ...

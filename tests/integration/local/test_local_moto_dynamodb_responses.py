@@ -60,12 +60,13 @@ def test_the_store_s_responses_serialize_the_same_both_ways(
     assert store.get_tasks_and_runs([(task.id, run.tracking_id), ("f" * 32, "e" * 32)])[0] == (claimed, run)
     page = store.query_tasks(TENANT_A, TaskFilter(), limit=2, continuation=None)
     assert len(page.items) == 2 and page.continuation  # LastEvaluatedKey in the response
-    assert store.finish(
-        run.evolve(lease_until=None),
-        expected_attempt=run.attempt,
-        task=claimed.evolve(version=claimed.version + 1, in_flight=None),
-        expected_version=claimed.version,
-    )
+    # The executor's finish: the run, then the task's release (a PutItem returning the old item).
+    store.save_run(run.evolve(lease_until=None), expected_attempt=run.attempt)
+    released = claimed.evolve(version=claimed.version + 1, in_flight=None)
+    store.save_task(released, expected_version=claimed.version)
+    with pytest.raises(StaleWriteError):
+        store.save_task(released, expected_version=claimed.version)  # a conditional PutItem's error
+    assert store.get_task(task.id, consistent=True) == released
     store.delete_task(tasks[4])
 
     assert set(compared) == moto_dynamodb_responses.FAST_ACTIONS

@@ -272,43 +272,41 @@ def test_runs_put_save_and_history(any_store: TaskStore) -> None:
         assert all_runs(any_store, task.id, limit=limit) == expected
 
 
-def test_finish(any_store: TaskStore) -> None:
+def test_a_finish_saves_the_run_then_releases_the_task_each_write_fenced(any_store: TaskStore) -> None:
+    """The executor's finish (FiringService._record): the ended run at the attempt it holds, then the task's
+    release at the version it was read at, two single-item writes."""
     task = make_task(version=4)
     any_store.create_task(task)
     run = make_run(task)
     holding = claimed(task).evolve(in_flight_run=run.tracking_id)
     any_store.claim(holding, expected_version=4, run=run)
-    done = holding.evolve(version=6, in_flight=None, in_flight_run=None, fired_count=1)
+    released = holding.evolve(version=6, in_flight=None, in_flight_run=None, fired_count=1)
 
-    # The attempt moved: nothing is saved, whether or not the task's version holds.
-    for expected_version in (5, 4):
-        with pytest.raises(StaleWriteError):
-            any_store.finish(completed(run), expected_attempt=2, task=done, expected_version=expected_version)
+    # Another delivery took the run over (the attempt moved): the late one's record is refused.
+    with pytest.raises(StaleWriteError):
+        any_store.save_run(completed(run), expected_attempt=2)
     assert any_store.get_tasks_and_runs([(task.id, run.tracking_id)])[0] == (holding, run)
 
-    # Only the task's version moved: nothing is saved, not even the run (the caller re-reads the task).
-    assert any_store.finish(completed(run), expected_attempt=1, task=done, expected_version=4) is False
-    assert any_store.get_tasks_and_runs([(task.id, run.tracking_id)])[0] == (holding, run)
+    # The run is recorded on its own; a release from a snapshot the task has left is refused, writing nothing.
+    any_store.save_run(completed(run), expected_attempt=1)
+    with pytest.raises(StaleWriteError):
+        any_store.save_task(released, expected_version=4)
+    assert any_store.get_tasks_and_runs([(task.id, run.tracking_id)])[0] == (holding, completed(run))
 
-    # Both conditions hold: both are saved.
-    again = completed(run).evolve(attempt=2)
-    assert any_store.finish(again, expected_attempt=1, task=done, expected_version=5) is True
-    assert any_store.get_tasks_and_runs([(task.id, run.tracking_id)])[0] == (done, again)
+    # Released from a fresh read; the same release again (a redelivery's stale snapshot) is refused.
+    any_store.save_task(released, expected_version=5)
+    with pytest.raises(StaleWriteError):
+        any_store.save_task(released, expected_version=5)
+    assert any_store.get_tasks_and_runs([(task.id, run.tracking_id)])[0] == (released, completed(run))
 
-    # No task to touch (manual runs), and a task that is gone.
-    manual = make_run(task, kind=RunKind.MANUAL)
-    any_store.put_run(manual)
-    assert any_store.finish(completed(manual), expected_attempt=1, task=None, expected_version=None) is True
-    assert any_store.get_run(manual.tracking_id) == completed(manual)
-    assert any_store.get_task(task.id) == done
+    # A run whose task is gone is still recorded; the release does not bring the task back.
     orphan = make_run(make_task())
     any_store.put_run(orphan)
-    gone = make_task()
-    assert any_store.finish(completed(orphan), expected_attempt=1, task=gone, expected_version=1) is False
-    assert any_store.get_task(gone.id) is None
-    assert any_store.get_run(orphan.tracking_id) == orphan  # nothing written
-    assert any_store.finish(completed(orphan), expected_attempt=1, task=None, expected_version=None) is True
+    any_store.save_run(completed(orphan), expected_attempt=1)
+    with pytest.raises(StaleWriteError):
+        any_store.save_task(make_task(), expected_version=1)
     assert any_store.get_run(orphan.tracking_id) == completed(orphan)
+    assert any_store.get_task(orphan.task_id) is None
 
 
 def test_tasks_needing_attention(any_store: TaskStore) -> None:

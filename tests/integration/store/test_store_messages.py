@@ -56,33 +56,39 @@ def test_a_short_message_stays_inline(store: DynamoDbTaskStore, dynamodb_client:
     assert store.get_task(task.id) == task
 
 
-def test_claim_and_finish_never_write_the_message(store: DynamoDbTaskStore, dynamodb_client: Any) -> None:
+def test_claim_and_finish_never_write_the_message(
+    store: DynamoDbTaskStore, dynamodb_client: Any, table: str
+) -> None:
     task = make_task(message=LONG)
     store.create_task(task)
+    message_before = raw(dynamodb_client, table, schema.message_key(task.id))
     run = make_run(task)
     claimed = task.evolve(version=2, in_flight=run.scheduled_for, in_flight_run=run.tracking_id)
 
-    transactions: list[dict[str, Any]] = []
+    written: list[dict[str, Any]] = []
     dynamodb_client.meta.events.register(
         "before-parameter-build.dynamodb.TransactWriteItems",
-        lambda params, **_: transactions.append(params),
+        lambda params, **_: written.extend(operation["Put"]["Item"] for operation in params["TransactItems"]),
+    )
+    dynamodb_client.meta.events.register(
+        "before-parameter-build.dynamodb.PutItem", lambda params, **_: written.append(params["Item"])
     )
 
     with count_aws_calls(dynamodb_client) as calls:
         store.claim(claimed, expected_version=1, run=run)
-        finished = claimed.evolve(version=3, status=TaskStatus.COMPLETED, in_flight=None, in_flight_run=None)
-        store.finish(
+        # The executor's finish: the ended run, then the task's release (its message unchanged).
+        store.save_run(
             run.evolve(status=RunStatus.COMPLETED, completed_at=T0 + timedelta(hours=1, seconds=1)),
             expected_attempt=1,
-            task=finished,
-            expected_version=2,
         )
+        finished = claimed.evolve(version=3, status=TaskStatus.COMPLETED, in_flight=None, in_flight_run=None)
+        store.save_task(finished, expected_version=2, message_changed=False)
 
-    assert calls.counts == {"dynamodb.TransactWriteItems": 2}
-    written = [operation["Put"]["Item"] for request in transactions for operation in request["TransactItems"]]
-    assert len(written) == 4  # the task and its run, twice
+    assert calls.counts == {"dynamodb.TransactWriteItems": 1, "dynamodb.PutItem": 2}
+    assert len(written) == 4  # the claim's task and run, then the run and the task
     assert all(item[schema.SORT_KEY]["S"] != schema.MESSAGE_SORT for item in written)
     assert all("message" not in item for item in written)
+    assert raw(dynamodb_client, table, schema.message_key(task.id)) == message_before
     assert store.get_task(task.id, consistent=True) == finished
 
 

@@ -1,4 +1,4 @@
-"""DynamoDbTaskStore: run records, the executor's claim/finish transactions and run history (moto)."""
+"""DynamoDbTaskStore: run records, the executor's claim transactions, fenced run writes and run history (moto)."""
 
 from __future__ import annotations
 
@@ -381,106 +381,6 @@ def test_a_claim_expecting_an_attempt_of_a_missing_run_is_stale(store: DynamoDbT
         store.claim(claimed(task), expected_version=4, run=run, expected_attempt=0)
 
     assert store.get_tasks_and_runs([(task.id, run.tracking_id)])[0] == (task, None)
-
-
-# --- finish ------------------------------------------------------------------------------------------
-
-
-def test_finish_saves_run_and_task_in_one_transaction(store: DynamoDbTaskStore, dynamodb_client: Any) -> None:
-    task = make_task(version=4)
-    store.create_task(task)
-    run = make_run(task)
-    store.claim(claimed(task), expected_version=4, run=run)
-    done_task = claimed(task).evolve(version=6, in_flight=None, last_run_at=OCCURRENCE, fired_count=1)
-
-    with count_aws_calls(dynamodb_client) as calls:
-        saved = store.finish(completed(run), expected_attempt=1, task=done_task, expected_version=5)
-
-    assert saved is True
-    assert calls.counts == {"dynamodb.TransactWriteItems": 1}
-    assert store.get_tasks_and_runs([(task.id, run.tracking_id)])[0] == (done_task, completed(run))
-
-
-def test_finish_without_a_task_is_one_fenced_put(store: DynamoDbTaskStore, dynamodb_client: Any) -> None:
-    run = make_run(make_task(), kind=RunKind.MANUAL)
-    store.put_run(run)
-
-    with count_aws_calls(dynamodb_client) as calls:
-        assert store.finish(completed(run), expected_attempt=1, task=None, expected_version=None) is True
-
-    assert calls.counts == {"dynamodb.PutItem": 1}
-    assert store.get_run(run.tracking_id) == completed(run)
-
-
-def test_finish_of_a_manual_run_releases_the_paused_task_holding_it(store: DynamoDbTaskStore) -> None:
-    paused = make_task(version=1, status=TaskStatus.PAUSED)
-    run = make_run(paused, kind=RunKind.MANUAL)
-    task = paused.evolve(version=2, in_flight=run.scheduled_for, in_flight_run=run.tracking_id)
-    store.create_task(task)
-    store.put_run(run)
-    released = task.evolve(version=3, in_flight=None, in_flight_run=None)
-
-    saved = store.finish(completed(run), expected_attempt=1, task=released, expected_version=2)
-
-    assert saved is True
-    assert store.get_task(task.id) == released
-
-
-def test_finish_with_a_task_needs_the_version_it_was_read_at(store: DynamoDbTaskStore) -> None:
-    task = make_task(version=2)
-    store.create_task(task)
-    run = make_run(task)
-    store.put_run(run)
-
-    with pytest.raises(ValueError):
-        store.finish(completed(run), expected_attempt=1, task=task.evolve(version=3), expected_version=None)
-
-    assert store.get_tasks_and_runs([(task.id, run.tracking_id)])[0] == (task, run)
-
-
-def test_finish_writes_nothing_when_a_newer_write_moved_the_task(
-    store: DynamoDbTaskStore, dynamodb_client: Any
-) -> None:
-    task = make_task(version=4)
-    store.create_task(task)
-    run = make_run(task)
-    store.claim(claimed(task), expected_version=4, run=run)
-    # Meanwhile the task was written again (a sweep, a PATCH of its name): the version moved on.
-    newer = claimed(task).evolve(version=6, name="renamed")
-    store.save_task(newer, expected_version=5)
-    stale_task_view = claimed(task).evolve(version=6, in_flight=None, fired_count=1)
-
-    with count_aws_calls(dynamodb_client) as calls:
-        saved = store.finish(completed(run), expected_attempt=1, task=stale_task_view, expected_version=5)
-
-    assert saved is False
-    assert calls.counts == {"dynamodb.TransactWriteItems": 1}  # no fallback write of the run alone
-    assert store.get_tasks_and_runs([(task.id, run.tracking_id)])[0] == (newer, run)
-
-
-def test_finish_when_the_task_is_gone_writes_nothing(store: DynamoDbTaskStore) -> None:
-    task = make_task()
-    run = make_run(task)
-    store.put_run(run)
-
-    assert store.finish(completed(run), expected_attempt=1, task=task, expected_version=1) is False
-    assert store.get_tasks_and_runs([(task.id, run.tracking_id)])[0] == (None, run)
-
-
-def test_finish_after_another_delivery_took_the_run_over_is_stale(store: DynamoDbTaskStore) -> None:
-    task = make_task(version=4)
-    store.create_task(task)
-    run = make_run(task)
-    store.claim(claimed(task), expected_version=4, run=run)
-    taken_over = run.evolve(attempt=2)
-    store.save_run(taken_over, expected_attempt=1)
-
-    with pytest.raises(StaleWriteError):
-        store.finish(completed(run), expected_attempt=1, task=task.evolve(version=6), expected_version=5)
-    with pytest.raises(StaleWriteError):  # even when the task moved too
-        store.finish(completed(run), expected_attempt=1, task=task.evolve(version=6), expected_version=4)
-
-    assert store.get_tasks_and_runs([(task.id, run.tracking_id)])[0] == (claimed(task), taken_over)
 
 
 # --- history -----------------------------------------------------------------------------------------

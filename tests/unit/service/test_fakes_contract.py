@@ -129,43 +129,6 @@ def test_claim_with_an_expected_attempt_replaces_the_run_at_that_attempt() -> No
     assert store.runs["r1"].attempt == 2
 
 
-def test_finish_is_fenced_by_attempt_and_task_version() -> None:
-    store = FakeStore()
-    store.create_task(_task("t1", version=3, in_flight=T0))
-    store.put_run(_run("r1", attempt=1))
-    with pytest.raises(StaleWriteError):
-        store.finish(_run("r1", attempt=2), expected_attempt=2, task=None, expected_version=None)
-    with pytest.raises(StaleWriteError):  # a lost lease wins over a moved task
-        store.finish(
-            _run("r1", attempt=2), expected_attempt=2, task=_task("t1", version=4), expected_version=1
-        )
-    done = _run("r1", attempt=1).evolve(status=RunStatus.COMPLETED)
-    # Only the task moved: nothing is written, neither the task nor the run.
-    assert store.finish(done, expected_attempt=1, task=_task("t1", version=4), expected_version=2) is False
-    assert store.tasks["t1"].in_flight == T0
-    assert store.tasks["t1"].version == 3
-    assert store.runs["r1"].status is RunStatus.RUNNING
-    # A task that is gone cannot be at the expected version either.
-    assert store.finish(done, expected_attempt=1, task=_task("gone", version=2), expected_version=1) is False
-    assert "gone" not in store.tasks
-    assert store.runs["r1"].status is RunStatus.RUNNING
-
-    assert store.finish(done, expected_attempt=1, task=_task("t1", version=4), expected_version=3)
-    assert store.tasks["t1"].in_flight is None
-    assert store.tasks["t1"].version == 4
-    assert store.runs["r1"].status is RunStatus.COMPLETED
-
-
-def test_finish_without_a_task_saves_the_run_alone() -> None:
-    store = FakeStore()
-    store.create_task(_task("t1", in_flight=T0))
-    store.put_run(_run("r1", attempt=1))
-    done = _run("r1", attempt=1).evolve(status=RunStatus.FAILED)
-    assert store.finish(done, expected_attempt=1, task=None, expected_version=None) is True
-    assert store.runs["r1"].status is RunStatus.FAILED
-    assert store.tasks["t1"].in_flight == T0
-
-
 def test_runs_list_newest_first_with_continuation() -> None:
     store = FakeStore()
     for index in range(3):
