@@ -201,13 +201,18 @@ def test_claim_writes_task_and_run_in_one_transaction(store: DynamoDbTaskStore, 
     assert store.get_tasks_and_runs([(task.id, run.tracking_id)])[0] == (claimed(task), run)
 
 
+def _stored_with_claims(store: DynamoDbTaskStore, count: int) -> tuple[list[Task], list[Claim]]:
+    """``count`` stored tasks at version 4, and a new claim of each (its occurrence's run)."""
+    tasks = [make_task(version=4) for _ in range(count)]
+    for task in tasks:
+        store.create_task(task)
+    return tasks, [Claim(claimed(task), 4, make_run(task)) for task in tasks]
+
+
 def test_claim_all_writes_a_batch_in_one_transaction_per_50_claims(
     store: DynamoDbTaskStore, dynamodb_client: Any
 ) -> None:
-    tasks = [make_task(version=4) for _ in range(60)]
-    for task in tasks:
-        store.create_task(task)
-    claims = [Claim(claimed(task), 4, make_run(task)) for task in tasks]
+    _, claims = _stored_with_claims(store, 60)
 
     with count_aws_calls(dynamodb_client) as calls:
         assert store.claim_all(claims) == [None] * 60
@@ -220,10 +225,7 @@ def test_claim_all_writes_a_batch_in_one_transaction_per_50_claims(
 def test_claim_all_writes_the_others_again_when_one_claim_cancels_the_transaction(
     store: DynamoDbTaskStore, dynamodb_client: Any
 ) -> None:
-    tasks = [make_task(version=4) for _ in range(3)]
-    for task in tasks:
-        store.create_task(task)
-    claims = [Claim(claimed(task), 4, make_run(task)) for task in tasks]
+    tasks, claims = _stored_with_claims(store, 3)
     store.save_task(tasks[1].evolve(version=5, status=TaskStatus.CANCELLED), expected_version=4)
 
     with count_aws_calls(dynamodb_client) as calls:
@@ -266,10 +268,7 @@ def _conflicts(monkeypatch: pytest.MonkeyPatch, dynamodb_client: Any, *script: f
 def test_a_claim_whose_items_met_a_conflict_is_tried_alone_and_never_fails_the_others(
     store: DynamoDbTaskStore, dynamodb_client: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    tasks = [make_task(version=4) for _ in range(3)]
-    for task in tasks:
-        store.create_task(task)
-    claims = [Claim(claimed(task), 4, make_run(task)) for task in tasks]
+    _, claims = _stored_with_claims(store, 3)
     sizes = _conflicts(monkeypatch, dynamodb_client, frozenset({2}))  # the second claim's task
 
     assert store.claim_all(claims) == [None, None, None]
@@ -282,10 +281,7 @@ def test_a_claim_whose_items_met_a_conflict_is_tried_alone_and_never_fails_the_o
 def test_a_claim_that_meets_a_conflict_again_alone_reports_it_and_the_others_are_written(
     store: DynamoDbTaskStore, dynamodb_client: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    tasks = [make_task(version=4) for _ in range(2)]
-    for task in tasks:
-        store.create_task(task)
-    claims = [Claim(claimed(task), 4, make_run(task)) for task in tasks]
+    tasks, claims = _stored_with_claims(store, 2)
     # The second claim's run conflicts in the batch, then again when it goes alone (the third call).
     sizes = _conflicts(monkeypatch, dynamodb_client, frozenset({3}), frozenset(), frozenset({1}))
 
