@@ -60,14 +60,15 @@ def translate(error: Exception) -> Exception:
         if code in THROTTLING_CODES:
             return ThrottledError(f"AWS throttled {operation}; retry shortly")
         if code == TRANSACTION_CANCELLED:
-            return _translate_cancellation(operation, cancellation_codes(error))
+            return cancellation_error(operation, cancellation_codes(error))
         return DependencyError(f"AWS {operation} failed ({code or 'unknown error'})")
     if isinstance(error, BotoCoreError):
         return DependencyError(f"AWS request failed ({type(error).__name__})")
     return error
 
 
-def _translate_cancellation(operation: str, codes: list[str | None]) -> Exception:
+def cancellation_error(operation: str, codes: list[str | None]) -> Exception:
+    """The domain error for a transaction cancelled with these per-operation reason codes."""
     if REASON_CONDITION_FAILED in codes:
         return StaleWriteError(f"{operation}: condition not met")
     if any(code in _RETRYABLE_REASONS for code in codes):

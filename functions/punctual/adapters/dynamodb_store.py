@@ -24,6 +24,7 @@ from punctual.adapters.aws_errors import (
     TRANSACTION_CANCELLED,
     aws_errors,
     cancellation_codes,
+    cancellation_error,
     error_code,
     translate,
 )
@@ -567,16 +568,10 @@ class DynamoDbTaskStore:
     def _transact(self, operations: list[dict[str, Any]]) -> list[str | None] | None:
         """Run a write transaction. None when it committed; the per-operation reason codes when a
         condition cancelled it (the caller decides what that means); other failures raise domain errors."""
-        try:
-            self._client.transact_write_items(TransactItems=operations)  # type: ignore[arg-type]
-        except ClientError as error:
-            codes = cancellation_codes(error) if error_code(error) == TRANSACTION_CANCELLED else []
-            if REASON_CONDITION_FAILED in codes:
-                return codes + [None] * (len(operations) - len(codes))
-            raise translate(error) from error
-        except BotoCoreError as error:
-            raise translate(error) from error
-        return None
+        codes = self._cancellation_codes(operations)
+        if codes is not None and REASON_CONDITION_FAILED not in codes:
+            raise cancellation_error("TransactWriteItems", codes)
+        return codes
 
 
 def _claim_error(claim: Claim, *, task_moved: bool) -> StaleWriteError | AlreadyExistsError:

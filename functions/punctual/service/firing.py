@@ -149,9 +149,9 @@ class FiringService:
         per link: its outcome, or the exception that means "redeliver this one".
 
         Passes, so that after an instant only its publish remains: one read of every link's task and run;
-        every due link claimed (the scheduled ones in one write) and its next occurrence armed (a claim needs no
-        waiting: it may come up to a second early); the claimed runs published as their instants come, together when they share one;
-        every outcome recorded."""
+        every due link claimed (the scheduled ones in one write) and its next occurrence armed (a claim needs
+        no waiting: it may come up to a second early); the claimed runs published as their instants come,
+        together when they share one; every outcome recorded."""
         results: list[_Result] = []
         fresh: list[tuple[int, Link, str]] = []
         seen: set[Link] = set()
